@@ -1,0 +1,207 @@
+"""The public contract in one place: export columns and their rules, the measure registry,
+condition groups, frequency bands and the thresholds every published figure depends on.
+
+Everything else derives from this module: the bound parameters of the staging SQL, the
+great-expectations suites, the demo generator and the report's methods text. See
+``shared/design/contract.md`` (sections 1 and 3).
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+REGISTRY_DIR = Path(__file__).with_name("registry")
+
+SCHEMA_VERSIONS = ("1",)
+TABLES = ("sessions", "measurements")
+FILE_FORMATS = ("csv", "parquet")
+
+# Episodes and frequency (contract section 3).
+EPISODE_GAP_DAYS = 60
+SUPPRESSION_MIN_N = 11  # CMS cell-size policy; OHDSI uses 5
+
+# (band, lower bound inclusive, upper bound exclusive) in sessions per week.
+FREQUENCY_BANDS = (
+    ("twice_weekly", 1.5, None),
+    ("weekly", 0.75, 1.5),
+    ("fortnightly", 0.35, 0.75),
+    ("monthly", None, 0.35),
+)
+SINGLE_SESSION = "single_session"
+BAND_ORDER = ("twice_weekly", "weekly", "fortnightly", "monthly", SINGLE_SESSION)
+ALL_BANDS = "all"
+
+TECHNIQUES = (
+    "effleurage", "petrissage", "tapotement", "friction", "myofascial_release",
+    "trigger_point", "lymphatic_drainage", "stretching", "other",
+)
+AGE_BANDS = ("18-29", "30-44", "45-64", "65-89", "90+")
+SEXES = ("F", "M", "X", "U")
+PAYERS = ("self", "insurance", "workers_comp", "auto", "other")
+TIMEPOINTS = ("pre", "post")
+
+CLINIC_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+PATIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{4,64}$"
+# ICD-10-CM: a letter, two characters of category, then up to four after an optional dot.
+ICD10CM_PATTERN = r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$"
+ISO_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+INTEGER_PATTERN = r"^[+-]?[0-9]+$"
+MAX_FIELD_CHARS = 256
+DURATION_RANGE = (10, 180)
+SESSION_DAY_RANGE = (0, 36500)
+SESSION_YEAR_RANGE = (1990, 2100)
+EARLIEST_SESSION_DATE = "1990-01-01"
+
+# A pseudonymous patient id must not be an e-mail, a phone number or an SSN.
+IDENTIFYING_ID_PATTERNS = {
+    "email": r"@",
+    "ssn": r"^[0-9]{3}-?[0-9]{2}-?[0-9]{4}$",
+    "phone": r"^\+?[0-9][0-9 ().-]{6,}[0-9]$",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # text | int | date | number
+    required: bool
+    rule: str = ""  # plain words for the README and validation messages
+    pattern: str | None = None
+    allowed: tuple[str, ...] | None = None
+
+
+SESSION_COLUMNS = (
+    Column("clinic_id", "text", True, "pseudonymous clinic code", CLINIC_ID_PATTERN),
+    Column("patient_id", "text", True, "pseudonymous patient code; never an e-mail, phone or SSN", PATIENT_ID_PATTERN),
+    Column("session_id", "text", True, "unique within the clinic"),
+    Column("episode_id", "text", False, "the clinic's own episode-of-care id"),
+    Column("session_date", "date", False, "ISO YYYY-MM-DD", ISO_DATE_PATTERN),
+    Column("session_day", "int", False, "days since the patient's first session at this clinic"),
+    Column("session_year", "int", False, "calendar year of the session"),
+    Column("condition_code", "text", True, "ICD-10-CM code, with or without the dot", ICD10CM_PATTERN),
+    Column("duration_min", "int", True, "minutes, 10 to 180"),
+    Column("techniques", "text", False, "';'-separated techniques", None, TECHNIQUES),
+    Column("therapist_id", "text", False, "pseudonymous"),
+    Column("cpt_code", "text", False, "e.g. 97124"),
+    Column("age_band", "text", False, "18-29, 30-44, 45-64, 65-89, 90+", None, AGE_BANDS),
+    Column("sex", "text", False, "F, M, X, U", None, SEXES),
+    Column("payer", "text", False, "self, insurance, workers_comp, auto, other", None, PAYERS),
+)
+
+MEASUREMENT_COLUMNS = (
+    Column("clinic_id", "text", True, "pseudonymous clinic code", CLINIC_ID_PATTERN),
+    Column("session_id", "text", True, "a session of this clinic"),
+    Column("measure", "text", True, "a code of the measure registry"),
+    Column("timepoint", "text", True, "pre or post", None, TIMEPOINTS),
+    Column("value", "number", True, "inside the measure's range"),
+)
+
+COLUMNS = {"sessions": SESSION_COLUMNS, "measurements": MEASUREMENT_COLUMNS}
+DATE_COLUMNS = ("session_date", "session_day")  # at least one of the two is required
+
+
+def column_names(table: str) -> list[str]:
+    return [c.name for c in COLUMNS[table]]
+
+
+def required_columns(table: str) -> list[str]:
+    return [c.name for c in COLUMNS[table] if c.required]
+
+
+# Headers that carry a direct identifier. A header is normalised (lower case; spaces,
+# hyphens, underscores and dots removed) and rejected when it contains any of these.
+IDENTIFYING_HEADER_PARTS = (
+    "name", "email", "mail", "phone", "telephone", "mobile", "fax", "address", "street",
+    "zip", "postal", "postcode", "birth", "dob", "ssn", "socialsecurity", "mrn",
+    "medicalrecord", "insuranceid", "memberid",
+)
+ALLOWED_HEADERS_WITH_PARTS = {"zip3"}  # Safe Harbor permits the first three ZIP digits
+
+
+def normalise_header(header: str) -> str:
+    return re.sub(r"[\s\-_.]+", "", header.strip().lstrip("\ufeff").lower())
+
+
+def identifying_header(header: str) -> bool:
+    norm = normalise_header(header)
+    if norm in ALLOWED_HEADERS_WITH_PARTS or norm in {normalise_header(c) for t in TABLES for c in column_names(t)}:
+        return False
+    return any(part in norm for part in IDENTIFYING_HEADER_PARTS)
+
+
+@dataclass(frozen=True)
+class Measure:
+    code: str
+    instrument: str
+    range_min: float
+    range_max: float
+    better: str  # lower | higher
+    mcid: float
+    mcid_kind: str
+    mcid_source: str
+
+
+@dataclass(frozen=True)
+class ConditionPrefix:
+    code_prefix: str
+    condition_group: str
+    description: str
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    with open(REGISTRY_DIR / name, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@lru_cache(maxsize=1)
+def measures() -> dict[str, Measure]:
+    """The measure registry (data: ``pipeline/registry/measures.csv``)."""
+    out = {}
+    for row in _read_csv("measures.csv"):
+        out[row["code"]] = Measure(
+            row["code"], row["instrument"], float(row["range_min"]), float(row["range_max"]),
+            row["better"], float(row["mcid"]), row["mcid_kind"], row["mcid_source"],
+        )
+    return out
+
+
+@lru_cache(maxsize=1)
+def condition_prefixes() -> tuple[ConditionPrefix, ...]:
+    """ICD-10-CM prefixes (dot removed) of each condition group; others are ``other``."""
+    return tuple(ConditionPrefix(**row) for row in _read_csv("condition_groups.csv"))
+
+
+CONDITION_GROUPS = (
+    "low_back_pain", "neck_pain", "shoulder_pain", "tension_headache", "fibromyalgia",
+    "myofascial_pain", "other",
+)
+
+
+def condition_group(code: str) -> str:
+    """Map an ICD-10-CM code (dot ignored) to its group; longest prefix wins."""
+    norm = code.replace(".", "").upper()
+    best = ("", "other")
+    for p in condition_prefixes():
+        if norm.startswith(p.code_prefix) and len(p.code_prefix) > len(best[0]):
+            best = (p.code_prefix, p.condition_group)
+    return best[1]
+
+
+def frequency_band(sessions_per_week: float | None) -> str:
+    if sessions_per_week is None:
+        return SINGLE_SESSION
+    for band, low, high in FREQUENCY_BANDS:
+        if (low is None or sessions_per_week >= low) and (high is None or sessions_per_week < high):
+            return band
+    raise ValueError(f"no band for {sessions_per_week}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Run-time knobs that change published figures; recorded in every report."""
+    episode_gap_days: int = EPISODE_GAP_DAYS
+    suppression_min_n: int = SUPPRESSION_MIN_N
+    extra: dict = field(default_factory=dict)
