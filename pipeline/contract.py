@@ -205,3 +205,70 @@ class Settings:
     episode_gap_days: int = EPISODE_GAP_DAYS
     suppression_min_n: int = SUPPRESSION_MIN_N
     extra: dict = field(default_factory=dict)
+
+
+def rule_params() -> dict:
+    """The contract's rules as named parameters of the staging SQL (``sql/staging/*.sql``)."""
+    return {
+        "clinic_id_pattern": CLINIC_ID_PATTERN,
+        "patient_id_pattern": PATIENT_ID_PATTERN,
+        "icd_pattern": ICD10CM_PATTERN,
+        "date_pattern": ISO_DATE_PATTERN,
+        "earliest_date": EARLIEST_SESSION_DATE,
+        "max_chars": MAX_FIELD_CHARS,
+        "duration_lo": DURATION_RANGE[0],
+        "duration_hi": DURATION_RANGE[1],
+        "day_lo": SESSION_DAY_RANGE[0],
+        "day_hi": SESSION_DAY_RANGE[1],
+        "year_lo": SESSION_YEAR_RANGE[0],
+        "year_hi": SESSION_YEAR_RANGE[1],
+        "techniques": list(TECHNIQUES),
+        "age_bands": list(AGE_BANDS),
+        "sexes": list(SEXES),
+        "payers": list(PAYERS),
+        "timepoints": list(TIMEPOINTS),
+        "id_email_pattern": IDENTIFYING_ID_PATTERNS["email"],
+        "id_ssn_pattern": IDENTIFYING_ID_PATTERNS["ssn"],
+        "id_phone_pattern": IDENTIFYING_ID_PATTERNS["phone"],
+    }
+
+
+# Row reason codes, in plain words (validation reports and the data-quality page).
+REASONS = {
+    "clinic_id_missing": "clinic_id is empty",
+    "clinic_id_malformed": "clinic_id has characters other than letters, digits, '-' and '_' (or is longer than 64)",
+    "patient_id_missing": "patient_id is empty",
+    "patient_id_identifying": "patient_id looks like an e-mail address, phone number or SSN",
+    "patient_id_malformed": "patient_id is not 4 to 64 letters, digits, '-' or '_'",
+    "session_id_missing": "session_id is empty",
+    "session_id_duplicate": "session_id was already sent by this clinic (the first copy is kept)",
+    "session_date_missing": "neither session_date nor session_day is given",
+    "session_date_malformed": "session_date is not written as YYYY-MM-DD",
+    "session_date_impossible": "session_date is not a real calendar date",
+    "session_date_future": "session_date is in the future",
+    "session_date_too_early": "session_date is before 1990",
+    "session_day_invalid": "session_day is not a whole number of days from 0",
+    "session_year_missing": "session_day is given without session_year",
+    "session_year_invalid": "session_year is not a year between 1990 and 2100",
+    "condition_code_missing": "condition_code is empty",
+    "condition_code_invalid": "condition_code is not an ICD-10-CM code",
+    "duration_missing": "duration_min is empty",
+    "duration_not_integer": "duration_min is not a whole number of minutes",
+    "duration_out_of_range": "duration_min is outside 10 to 180",
+    "techniques_invalid": "techniques has a value outside the contract's list",
+    "age_band_invalid": "age_band is not one of 18-29, 30-44, 45-64, 65-89, 90+",
+    "sex_invalid": "sex is not one of F, M, X, U",
+    "payer_invalid": "payer is not one of self, insurance, workers_comp, auto, other",
+    "field_oversize": "a field is longer than 256 characters",
+    "measure_missing": "measure is empty",
+    "measure_unknown": "measure is not a code of the measure registry",
+    "timepoint_missing": "timepoint is empty",
+    "timepoint_invalid": "timepoint is not 'pre' or 'post'",
+    "value_missing": "value is empty",
+    "value_not_numeric": "value is not a number",
+    "value_not_finite": "value is infinite or not a number",
+    "value_out_of_range": "value is outside the measure's range",
+    "session_unknown": "the session is not a session of this clinic (in this batch or an earlier one)",
+    "session_quarantined": "the session it belongs to was quarantined",
+    "measurement_duplicate": "the same session, measure and timepoint was already sent (the first copy is kept)",
+}

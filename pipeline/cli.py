@@ -1,0 +1,192 @@
+"""The command line (contract section 4): ``outcomes run | demo | validate``.
+
+Every failure is one plain sentence on stderr and a non-zero exit, never a traceback: 1 for
+a problem with the input or the environment, 2 for a bad command line, 3 for a bug (whose
+traceback goes to a log file named in the message).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+import webbrowser
+from pathlib import Path
+
+from pipeline.errors import OutcomesError
+
+log = logging.getLogger("outcomes")
+
+DEMO_DEFAULTS = {"clinics": 8, "patients": 3000, "seed": 7}
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be 1 or more")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2
+        self.exit(2, f"outcomes: {message}; see '{self.prog} --help'\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    from pipeline.definitions import DEFAULT_INBOX, DEFAULT_REPORTS, DEFAULT_WAREHOUSE
+
+    p = _Parser(prog="outcomes", description="Outcome analytics for medical massage therapy.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("run", help="load new batches, rebuild the marts and the reports")
+    r.add_argument("--inbox", default=DEFAULT_INBOX, help=f"folder of export batches (default {DEFAULT_INBOX})")
+    r.add_argument("--warehouse", default=DEFAULT_WAREHOUSE, help=f"DuckDB file (default {DEFAULT_WAREHOUSE})")
+    r.add_argument("--reports", default=DEFAULT_REPORTS, help=f"output folder (default {DEFAULT_REPORTS})")
+    r.add_argument("--memory-limit", default=None, help="DuckDB memory limit, e.g. 4GB")
+    r.add_argument("--suppression-min-n", type=_positive, default=None, help="smallest published cell (default 11)")
+    r.add_argument("--episode-gap-days", type=_positive, default=None, help="days without a session that end an episode (default 60)")
+    r.add_argument("--open", action="store_true", help="open the reports in a browser afterwards")
+
+    d = sub.add_parser("demo", help="write demo export batches")
+    d.add_argument("--out", default=DEFAULT_INBOX, help=f"inbox to write into (default {DEFAULT_INBOX})")
+    d.add_argument("--clinics", type=_positive, default=DEMO_DEFAULTS["clinics"])
+    d.add_argument("--patients", type=_positive, default=DEMO_DEFAULTS["patients"])
+    d.add_argument("--seed", type=int, default=DEMO_DEFAULTS["seed"])
+
+    v = sub.add_parser("validate", help="check one export batch before sending it")
+    v.add_argument("batch_dir", metavar="BATCH_DIR")
+    return p
+
+
+def _has_batches(inbox: Path) -> bool:
+    return inbox.is_dir() and any(p.is_dir() for p in inbox.iterdir())
+
+
+def cmd_demo(args) -> int:
+    from pipeline import demo
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise OutcomesError(f"{out} exists and is not a folder")
+    started = time.perf_counter()
+    batches = demo.write_demo(out, clinics=args.clinics, patients=args.patients, seed=args.seed,
+                              progress=lambda msg: log.info("[demo] %s", msg))
+    log.info("[demo] wrote %d batches to %s in %.1f s", len(batches), out, time.perf_counter() - started)
+    return 0
+
+
+def _failure_message(result) -> str:
+    """The first error of a failed Dagster run, as the user's plain sentence when it is one."""
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        error = event.step_failure_data.error
+        chain = []
+        while error is not None:
+            chain.append(error)
+            error = error.cause
+        for err in chain:
+            if err.cls_name == "OutcomesError":
+                return err.message.split(": ", 1)[-1].strip()
+        last = chain[-1]
+        raise RuntimeError(f"step {event.step_key} failed: {last.cls_name}: {last.message.strip()}\n"
+                           + "".join(last.stack))
+    return "the run failed"
+
+
+def cmd_run(args) -> int:
+    import dagster as dg
+
+    from pipeline import warehouse
+    from pipeline.definitions import DEFAULT_INBOX, build_definitions
+
+    inbox, wh, reports_dir = Path(args.inbox), Path(args.warehouse), Path(args.reports)
+    if args.inbox == DEFAULT_INBOX and not _has_batches(inbox):
+        log.info("[demo] the default inbox %s is empty: writing the demo batches first", inbox)
+        cmd_demo(argparse.Namespace(out=args.inbox, **DEMO_DEFAULTS))
+    elif not inbox.is_dir():
+        raise OutcomesError(f"the inbox {inbox} does not exist" if not inbox.exists() else f"the inbox {inbox} is not a folder")
+    warehouse.connect(wh, memory_limit=args.memory_limit).close()  # a locked or unwritable file fails here, plainly
+
+    settings = {k: v for k, v in (("suppression_min_n", args.suppression_min_n),
+                                  ("episode_gap_days", args.episode_gap_days)) if v is not None}
+    defs = build_definitions(str(inbox), str(wh), str(reports_dir), memory_limit=args.memory_limit, **settings)
+    started = time.perf_counter()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        )
+    if not result.success:
+        raise OutcomesError(_failure_message(result))
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    if failed:
+        raise OutcomesError("; ".join(f"check {e.check_name} failed: {e.description}" for e in failed))
+    _summary(wh, reports_dir, time.perf_counter() - started)
+    if args.open:
+        webbrowser.open((reports_dir / "index.html").resolve().as_uri())
+    return 0
+
+
+def _summary(wh: Path, reports_dir: Path, seconds: float) -> None:
+    from pipeline import warehouse
+
+    con = warehouse.connect(wh, read_only=True)
+    try:
+        b = warehouse.run(con, "audit/summary")[0]
+    finally:
+        con.close()
+    log.info("")
+    log.info("Done in %.1f s. Batches: %d accepted, %d rejected. Sessions: %d staged, %d quarantined; "
+             "scores: %d staged, %d quarantined.", seconds, *b[:6])
+    log.info("Episodes: %d; episode x measure outcomes: %d. Effect-size cells: %d published, %d suppressed.", *b[6:10])
+    log.info("Reports: %s", (reports_dir / "index.html").resolve())
+
+
+def cmd_validate(args) -> int:
+    from pipeline import validate
+
+    logging.getLogger("outcomes").setLevel(logging.WARNING)
+    report = validate.validate_batch(Path(args.batch_dir))
+    print(report.text())
+    return 0 if report.accepted else 1
+
+
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "validate": cmd_validate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    warnings.filterwarnings("ignore")
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except OutcomesError as exc:
+        print(f"outcomes: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # output piped into a closed reader (e.g. head)
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("outcomes: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # a bug: keep the details, show one line
+        path = Path(tempfile.gettempdir()) / "outcomes-error.log"
+        path.write_text(traceback.format_exc(), encoding="utf-8")
+        kind = sys.exc_info()[0].__name__
+        print(f"outcomes: internal error ({kind}); please report it with the details in {path}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

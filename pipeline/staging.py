@@ -1,0 +1,56 @@
+"""Splitting received rows into ``staging`` (typed, valid) and ``quarantine`` (with reasons).
+
+Set-based over all pending batches at once; the rules' values come from ``pipeline.contract``.
+Idempotent: an interrupted attempt is forgotten before a batch is staged again.
+"""
+from __future__ import annotations
+
+import logging
+
+import duckdb
+
+from pipeline import contract
+from pipeline.warehouse import frame, run, scalar
+
+log = logging.getLogger("outcomes")
+
+
+def pending_batches(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Accepted batches whose rows have not been split into staging and quarantine yet."""
+    return [r[0] for r in run(con, "audit/pending_batches")]
+
+
+def _split(con: duckdb.DuckDBPyConnection, table: str, batch_ids: list[str]) -> tuple[int, int]:
+    params = {**contract.rule_params(), "batch_ids": batch_ids}
+    con.execute("begin transaction")
+    try:
+        run(con, f"staging/delete_pending_{table}", params)
+        run(con, f"quarantine/delete_pending_{table}", params)
+        run(con, f"staging/checked_{table}", params)
+        staged = scalar(con, f"staging/stg_{table}", params)
+        quarantined = scalar(con, f"quarantine/{table}", params)
+        con.execute(f"drop table checked_{table}")  # a constant table name
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    log.info("[staging] %s: %d rows staged, %d quarantined from %d batches", table, staged, quarantined, len(batch_ids))
+    return staged, quarantined
+
+
+def stage_sessions(con: duckdb.DuckDBPyConnection, batch_ids: list[str]) -> tuple[int, int]:
+    return _split(con, "sessions", batch_ids) if batch_ids else (0, 0)
+
+
+def stage_measurements(con: duckdb.DuckDBPyConnection, batch_ids: list[str]) -> tuple[int, int]:
+    """Stage the scores (after the sessions of the same batches) and record the batch counts."""
+    if not batch_ids:
+        return 0, 0
+    counts = _split(con, "measurements", batch_ids)
+    run(con, "audit/batch_counts", {"batch_ids": batch_ids})
+    return counts
+
+
+def reconciliation(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Per staged batch and table: rows_raw, rows_staged, rows_quarantined."""
+    return frame(con, "audit/reconciliation").to_dict("records")

@@ -1,0 +1,36 @@
+-- intermediate.int_episode_sessions: each session with its episode of care. The clinic's
+-- episode_id where given; otherwise, per patient and condition group, a new episode starts
+-- when more than $gap_days days pass between two sessions (contract section 3).
+create or replace table intermediate.int_episode_sessions as
+with sessions as (
+    select * from intermediate.int_sessions
+),
+
+given as (
+    select * from sessions where episode_id is not null
+),
+
+gaps as (
+    select
+        *,
+        day_number - lag(day_number) over (
+            partition by clinic_id, patient_id, condition_group order by day_number, session_id
+        ) as gap_days
+    from sessions
+    where episode_id is null
+),
+
+derived as (
+    select
+        * exclude (episode_id, gap_days),
+        'derived-' || condition_group || '-' || sum(case when gap_days is null or gap_days > $gap_days then 1 else 0 end) over (
+            partition by clinic_id, patient_id, condition_group
+            order by day_number, session_id
+            rows between unbounded preceding and current row
+        ) as episode_id
+    from gaps
+)
+
+select * from given
+union all by name
+select * from derived

@@ -1,0 +1,28 @@
+-- marts.episode_outcomes: one row per episode and measure with a baseline and a final score.
+-- improvement is positive when the patient got better, in the measure's units; responder means
+-- improvement >= the measure's MCID (ref.measures).
+create or replace table marts.episode_outcomes as
+with episode_measures as (
+    select * from intermediate.int_episode_measures
+    where baseline is not null and final is not null
+),
+
+episodes as (
+    select * from intermediate.int_episodes
+),
+
+scored as (
+    select
+        e.clinic_id, e.patient_id, e.episode_id, e.condition_group, e.frequency_band,
+        e.sessions, e.span_days, e.sessions_per_week, e.mean_duration_min,
+        em.measure, em.baseline, em.final,
+        case r.better when 'lower' then em.baseline - em.final else em.final - em.baseline end as improvement,
+        r.mcid
+    from episode_measures as em
+    join episodes as e using (clinic_id, patient_id, episode_id)
+    join ref.measures as r on r.code = em.measure
+)
+
+select * exclude (mcid), improvement >= mcid as responder
+from scored
+order by clinic_id, patient_id, episode_id, measure

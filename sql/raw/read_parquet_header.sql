@@ -1,0 +1,2 @@
+-- The column names of a Parquet export file.
+describe select * from read_parquet($path)

@@ -1,0 +1,23 @@
+-- staging.sessions: the valid rows of the pending batches, typed (from checked_sessions).
+insert into staging.sessions
+select
+    c_clinic_id as clinic_id,
+    c_patient_id as patient_id,
+    c_session_id as session_id,
+    c_episode_id as episode_id,
+    v_session_date as session_date,
+    n_session_day::integer as session_day,
+    coalesce(n_session_year::integer, year(v_session_date)) as session_year,
+    c_condition_code as condition_code,
+    n_duration_min::integer as duration_min,
+    v_techniques as techniques,
+    c_therapist_id as therapist_id,
+    c_cpt_code as cpt_code,
+    c_age_band as age_band,
+    c_sex as sex,
+    c_payer as payer,
+    _batch_id,
+    _row_number
+from checked_sessions
+where len(reasons) = 0
+order by _batch_id, _row_number
