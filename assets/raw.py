@@ -25,9 +25,9 @@ def raw_batches(context: dg.AssetExecutionContext, warehouse_db: DuckDBResource,
     with warehouse_db.get_connection() as con:
         warehouse.ensure_schema(con)
         models.load_reference(con)
-        provenance.start_run(con, context.run_id)
+        provenance.start_run(con, context.run.run_id)
         handled = ingest.receive_inbox(con, Path(settings.inbox))
-        provenance.count_batches(con, context.run_id, handled)
+        provenance.count_batches(con, context.run.run_id, handled)
         rows = {t: warehouse.count(con, "raw", t) for t in ("sessions", "measurements")}
     accepted = [b.batch_id for b in handled if b.accepted]
     rejected = {b.batch_id: "; ".join(b.reasons) for b in handled if not b.accepted}

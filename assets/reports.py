@@ -17,6 +17,6 @@ REPORTS = dg.AssetKey(["reports", "index"])
 def published_reports(context: dg.AssetExecutionContext, warehouse_db: DuckDBResource,
                       settings: OutcomesSettings) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
-        written = reports.build_reports(con, Path(settings.reports), context.run_id, settings.contract_settings())
-        provenance.finish_run(con, context.run_id)
+        written = reports.build_reports(con, Path(settings.reports), context.run.run_id, settings.contract_settings())
+        provenance.finish_run(con, context.run.run_id)
     return dg.MaterializeResult(metadata={"files": len(written), "index": dg.MetadataValue.path(str(Path(settings.reports) / "index.html"))})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -130,8 +131,16 @@ def cmd_run(args) -> int:
         raise OutcomesError("; ".join(f"check {e.check_name} failed: {e.description}" for e in failed))
     _summary(wh, reports_dir, time.perf_counter() - started)
     if args.open:
-        webbrowser.open((reports_dir / "index.html").resolve().as_uri())
+        _open(reports_dir / "index.html")
     return 0
+
+
+def _open(page: Path) -> None:
+    """Open a page in the desktop's browser; on a machine without a screen, just say where it is."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        log.info("No screen here: open %s in a browser.", page.resolve())
+        return
+    webbrowser.open(page.resolve().as_uri())
 
 
 def _summary(wh: Path, reports_dir: Path, seconds: float) -> None:

@@ -1,0 +1,87 @@
+"""The command line end to end on demo data, and its failures: one sentence, no traceback."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from pipeline.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    assert main(["demo", "--out", str(root / "inbox"), "--clinics", "3", "--patients", "500", "--seed", "5"]) == 0
+    assert main(["run", "--inbox", str(root / "inbox"), "--warehouse", str(root / "w.duckdb"),
+                 "--reports", str(root / "reports")]) == 0
+    return root
+
+
+def test_run_builds_the_contract_tables(demo_run):
+    con = duckdb.connect(str(demo_run / "w.duckdb"), read_only=True)
+    cols = [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'marts' "
+        "and table_name = 'effect_sizes' order by ordinal_position").fetchall()]
+    assert cols == ["level", "clinic_id", "condition_group", "frequency_band", "measure", "n", "baseline_mean",
+                    "baseline_sd", "final_mean", "final_sd", "r_pre_post", "mean_improvement", "sd_improvement",
+                    "d_z", "g_z", "g_z_ci_low", "g_z_ci_high", "smcr", "smcr_var", "wilcoxon_p", "responders",
+                    "responder_rate", "responder_ci_low", "responder_ci_high", "q_value", "suppressed"]
+    raw, staged, quarantined = con.execute(
+        "select (select count(*) from raw.sessions), (select count(*) from staging.sessions), "
+        "(select count(*) from quarantine.sessions)").fetchone()
+    assert raw == staged + quarantined > 0
+    small = con.execute("select count(*) from marts.effect_sizes where not suppressed and n < 11").fetchone()[0]
+    assert small == 0
+    bands = {r[0] for r in con.execute("select distinct frequency_band from marts.effect_sizes").fetchall()}
+    assert {"all", "weekly"} <= bands
+    assert (demo_run / "reports" / "index.html").is_file()
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["run", "--inbox", "/nonexistent/inbox"], "does not exist"),
+    (["run", "--bogus"], "unrecognized arguments"),
+    (["demo", "--clinics", "zero"], "not a whole number"),
+    (["validate", "/nonexistent/batch"], "not a batch folder"),
+])
+def test_failures_are_one_sentence_without_traceback(args, words):
+    out = _cli(*args)
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr + out.stdout
+    assert words in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_locked_warehouse_is_reported_plainly(demo_run, tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c",
+                               f"import duckdb, time; c = duckdb.connect({str(demo_run / 'w.duckdb')!r}); print('ok', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        out = _cli("run", "--inbox", str(demo_run / "inbox"), "--warehouse", str(demo_run / "w.duckdb"),
+                   "--reports", str(tmp_path / "r"))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert out.returncode == 1
+    assert "in use by another process" in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+
+
+def test_an_unreadable_file_rejects_the_batch_not_the_run(tmp_path):
+    batch = tmp_path / "inbox" / "b1"
+    batch.mkdir(parents=True)
+    (batch / "sessions.csv").write_bytes(b"\x00\x01\x02binary")
+    (batch / "measurements.csv").write_text("clinic_id,session_id,measure,timepoint,value\n")
+    (batch / "manifest.json").write_text(json.dumps({"schema_version": "1", "export_id": "b1", "clinic_id": "c1"}))
+    out = _cli("run", "--inbox", str(tmp_path / "inbox"), "--warehouse", str(tmp_path / "w.duckdb"),
+               "--reports", str(tmp_path / "reports"))
+    assert out.returncode == 0, out.stderr
+    assert "REJECTED" in out.stdout and "binary" in out.stdout
+    assert "Traceback" not in out.stderr + out.stdout
