@@ -31,6 +31,13 @@ FREQUENCY_BANDS = (
     ("monthly", None, 0.35),
 )
 SINGLE_SESSION = "single_session"
+# Session-length bands of the duration dose-response (episode mean minutes per session).
+DURATION_BANDS = (
+    ("under_40", None, 40),
+    ("40_to_54", 40, 55),
+    ("55_to_74", 55, 75),
+    ("75_plus", 75, None),
+)
 BAND_ORDER = ("twice_weekly", "weekly", "fortnightly", "monthly", SINGLE_SESSION)
 ALL_BANDS = "all"
 
@@ -55,11 +62,15 @@ SESSION_DAY_RANGE = (0, 36500)
 SESSION_YEAR_RANGE = (1990, 2100)
 EARLIEST_SESSION_DATE = "1990-01-01"
 
-# A pseudonymous patient id must not be an e-mail, a phone number or an SSN.
+# A pseudonymous patient id must not be an e-mail, a phone number or an SSN. Each pattern is
+# complete on its own (DuckDB's RE2 and Python's re read it alike): an SSN is 9 digits, maybe
+# grouped 3-2-4; a phone number is 10 to 15 digits (E.164) with optional +, parentheses,
+# spaces, dots or hyphens between them. A numeric id of 10-15 digits therefore counts as a
+# phone number: pseudonymous ids should carry a letter.
 IDENTIFYING_ID_PATTERNS = {
     "email": r"@",
-    "ssn": r"^[0-9]{3}-?[0-9]{2}-?[0-9]{4}$",
-    "phone": r"^\+?[0-9][0-9 ().-]{6,}[0-9]$",
+    "ssn": r"^[0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4}$",
+    "phone": r"^\+?[(]?(?:[0-9][ ().-]{0,2}){9,14}[0-9]$",
 }
 
 
@@ -111,13 +122,21 @@ def required_columns(table: str) -> list[str]:
     return [c.name for c in COLUMNS[table] if c.required]
 
 
-# Headers that carry a direct identifier. A header is normalised (lower case; spaces,
-# hyphens, underscores and dots removed) and rejected when it contains any of these.
+# Headers that carry a direct identifier (HIPAA Safe Harbor's list, and what a real FHIR
+# export flattens to: Patient.name.given, telecom, address.line, birthDate, identifier with
+# MRN/SSN/driver's licence/passport). A header is normalised (lower case; spaces, hyphens,
+# underscores and dots removed) and rejected when it contains any of these parts ...
 IDENTIFYING_HEADER_PARTS = (
-    "name", "email", "mail", "phone", "telephone", "mobile", "fax", "address", "street",
-    "zip", "postal", "postcode", "birth", "dob", "ssn", "socialsecurity", "mrn",
-    "medicalrecord", "insuranceid", "memberid",
+    "name", "email", "mail", "phone", "telephone", "telecom", "mobile", "fax", "address",
+    "street", "zip", "postal", "postcode", "birth", "dob", "ssn", "socialsecurity", "mrn",
+    "medicalrecord", "insuranceid", "memberid", "identifier", "passport", "license",
+    "licence", "latitude", "longitude", "geolocation",
 )
+# ... or is exactly one of these short words (too short to match inside other words safely).
+IDENTIFYING_HEADERS = frozenset({
+    "tel", "cell", "city", "town", "county", "given", "family", "surname", "initials",
+    "ip", "url", "lat", "lon", "lng", "dl",
+})
 ALLOWED_HEADERS_WITH_PARTS = {"zip3"}  # Safe Harbor permits the first three ZIP digits
 
 
@@ -129,7 +148,7 @@ def identifying_header(header: str) -> bool:
     norm = normalise_header(header)
     if norm in ALLOWED_HEADERS_WITH_PARTS or norm in {normalise_header(c) for t in TABLES for c in column_names(t)}:
         return False
-    return any(part in norm for part in IDENTIFYING_HEADER_PARTS)
+    return norm in IDENTIFYING_HEADERS or any(part in norm for part in IDENTIFYING_HEADER_PARTS)
 
 
 @dataclass(frozen=True)
@@ -245,11 +264,12 @@ REASONS = {
     "session_date_missing": "neither session_date nor session_day is given",
     "session_date_malformed": "session_date is not written as YYYY-MM-DD",
     "session_date_impossible": "session_date is not a real calendar date",
-    "session_date_future": "session_date is in the future",
+    "session_date_future": "session_date (or session_year) is in the future",
     "session_date_too_early": "session_date is before 1990",
     "session_day_invalid": "session_day is not a whole number of days from 0",
     "session_year_missing": "session_day is given without session_year",
     "session_year_invalid": "session_year is not a year between 1990 and 2100",
+    "session_year_mismatch": "session_year is not the year of session_date",
     "condition_code_missing": "condition_code is empty",
     "condition_code_invalid": "condition_code is not an ICD-10-CM code",
     "duration_missing": "duration_min is empty",

@@ -10,14 +10,14 @@ import os
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets import intermediate, marts, raw, reports, staging
+from assets import intermediate, marts, raw, reports, staging, synthesis
 from pipeline.resources import OutcomesSettings
 
 DEFAULT_INBOX = "data/inbox"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_REPORTS = "reports"
 
-ASSET_MODULES = (raw, staging, intermediate, marts, reports)
+ASSET_MODULES = (raw, staging, intermediate, marts, synthesis, reports)
 
 
 def build_definitions(inbox: str = DEFAULT_INBOX, warehouse: str = DEFAULT_WAREHOUSE,

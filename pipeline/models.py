@@ -8,11 +8,12 @@ from __future__ import annotations
 import logging
 
 import duckdb
+import pandas as pd
 
-from pipeline import contract
+from pipeline import contract, synthesis
 from pipeline.effects import effect_sizes
 from pipeline.suppression import suppress_counts
-from pipeline.warehouse import REGISTRY_FILES, count, run, table_frame
+from pipeline.warehouse import REGISTRY_FILES, count, frame, run, table_frame
 
 log = logging.getLogger("outcomes")
 
@@ -78,3 +79,38 @@ def _replace_table(con: duckdb.DuckDBPyConnection, name: str, frame) -> None:
         con.execute(f"create or replace table {name} as select * from _frame")
     finally:
         con.unregister("_frame")
+
+
+def _duration_params() -> dict:
+    his = {band: hi for band, _, hi in contract.DURATION_BANDS}
+    return {"under_40_hi": his["under_40"], "d40_to_54_hi": his["40_to_54"], "d55_to_74_hi": his["55_to_74"]}
+
+
+def build_pooled_effects(con: duckdb.DuckDBPyConnection) -> int:
+    table = synthesis.pooled_effects(table_frame(con, "marts", "effect_sizes"))
+    _replace_table(con, "marts.pooled_effects", table)
+    log.info("[marts] pooled_effects: %d REML pooled estimates across clinics", len(table))
+    return len(table)
+
+
+def build_dose_response(con: duckdb.DuckDBPyConnection, settings: contract.Settings) -> int:
+    run(con, "intermediate/int_duration_cells", _duration_params())
+    effects = table_frame(con, "marts", "effect_sizes")
+    points = pd.concat([
+        synthesis.frequency_points(effects, table_frame(con, "intermediate", "int_effect_cells")),
+        synthesis.duration_points(table_frame(con, "intermediate", "int_duration_cells"), settings.suppression_min_n),
+    ], ignore_index=True)
+    table = synthesis.dose_response(points)
+    _replace_table(con, "marts.dose_response_points", points)
+    _replace_table(con, "marts.dose_response", table)
+    log.info("[marts] dose_response: %d meta-regressions over %d cells", len(table), len(points))
+    return len(table)
+
+
+def build_clinic_benchmarks(con: duckdb.DuckDBPyConnection) -> int:
+    outcomes = frame(con, "marts/benchmark_inputs")
+    bench, fits = synthesis.clinic_benchmarks(outcomes, table_frame(con, "marts", "effect_sizes"))
+    _replace_table(con, "marts.clinic_benchmarks", bench)
+    _replace_table(con, "marts.benchmark_model_fit", fits)
+    log.info("[marts] clinic_benchmarks: %d clinic x condition x measure rows (risk-adjusted)", len(bench))
+    return len(bench)

@@ -2,22 +2,23 @@
 -- condition group x frequency band, 'all' for the condition's total, x measure) from which
 -- pipeline.stats computes each published figure, including the Wilcoxon signed-rank sums:
 -- zeros dropped, average ranks of |d| for ties (exact equality, as R), V = sum of positive
--- ranks, tie_term = sum over tie groups of (t^3 - t).
+-- ranks, tie_term = sum over tie groups of (t^3 - t). Also each cell's mean sessions per week
+-- and mean session length (the exposures of the dose-response meta-regressions).
 create or replace table intermediate.int_effect_cells as
 with outcomes as (
     select clinic_id, condition_group, frequency_band, measure,
-           baseline as x, final as y, improvement as d, responder
+           baseline as x, final as y, improvement as d, responder, sessions_per_week as spw, mean_duration_min as dur
     from marts.episode_outcomes
 ),
 
 cells as (
-    select 'network' as level, null::varchar as clinic_id, condition_group, frequency_band, measure, x, y, d, responder from outcomes
+    select 'network' as level, null::varchar as clinic_id, condition_group, frequency_band, measure, x, y, d, responder, spw, dur from outcomes
     union all
-    select 'network', null, condition_group, 'all', measure, x, y, d, responder from outcomes
+    select 'network', null, condition_group, 'all', measure, x, y, d, responder, spw, dur from outcomes
     union all
-    select 'clinic', clinic_id, condition_group, frequency_band, measure, x, y, d, responder from outcomes
+    select 'clinic', clinic_id, condition_group, frequency_band, measure, x, y, d, responder, spw, dur from outcomes
     union all
-    select 'clinic', clinic_id, condition_group, 'all', measure, x, y, d, responder from outcomes
+    select 'clinic', clinic_id, condition_group, 'all', measure, x, y, d, responder, spw, dur from outcomes
 ),
 
 keyed as (
@@ -33,7 +34,9 @@ summary as (
         corr(x, y) as r_pre_post,
         avg(d) as mean_improvement, stddev_samp(d) as sd_improvement,
         count(*) filter (where responder) as responders,
-        count(*) filter (where d = 0) as zeros
+        count(*) filter (where d = 0) as zeros,
+        avg(spw) as mean_sessions_per_week,
+        avg(dur) as mean_duration_min
     from keyed
     group by level, clinic_key, condition_group, frequency_band, measure
 ),
