@@ -7,7 +7,9 @@
 3. Complementary suppression: wherever a total is published beside its parts (a condition's
    ``all`` band beside its bands; the network beside its clinics), no hidden part may be
    recoverable by subtraction. When exactly one part under a shown total is hidden, the
-   smallest shown part is hidden too; repeated until nothing changes, across both hierarchies.
+   smallest shown part is hidden too; then an exact linear-algebra audit over both
+   hierarchies at once finds any value still determined by the published ones (e.g. a cell
+   bridging two blocks of hidden cells) and hides more, until nothing is disclosed.
 
 Suppression happens on unrounded numbers, before anything is written.
 """
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from scipy.linalg import null_space
 
 
 @dataclass(frozen=True)
@@ -36,26 +40,74 @@ COMPLETENESS_HIERARCHIES = (
 )
 
 
+def _groups(df: pd.DataFrame, hierarchies: tuple[Hierarchy, ...]) -> list[tuple[int, list[int]]]:
+    """Every (parent row, part rows) pair of the table: parent = sum of parts."""
+    out = []
+    for h in hierarchies:
+        keys = df[list(h.group)].astype("string").fillna("\x00")
+        for idx in keys.groupby(list(h.group), sort=False).indices.values():
+            is_parent = (df[h.parent_column].to_numpy()[idx] == h.parent_value)
+            parents, parts = idx[is_parent], idx[~is_parent]
+            if len(parents) == 1 and len(parts) >= 1:
+                out.append((int(parents[0]), [int(i) for i in parts]))
+    return out
+
+
+def disclosed(hidden: np.ndarray, groups: list[tuple[int, list[int]]]) -> list[int]:
+    """Hidden rows whose value follows exactly from the shown ones through the sum equations.
+
+    Each group gives ``parent - sum(parts) = 0``. Over the hidden unknowns this is ``A x = b``;
+    a hidden value is determined exactly when its unit vector lies in the row space of ``A``,
+    i.e. when every vector of the null space of ``A`` is zero in that coordinate.
+    """
+    rows = sorted({i for p, parts in groups for i in [p, *parts] if hidden[i]})
+    if not rows:
+        return []
+    col = {r: j for j, r in enumerate(rows)}
+    equations = []
+    for parent, parts in groups:
+        eq = np.zeros(len(rows))
+        for i, coef in [(parent, 1.0), *((i, -1.0) for i in parts)]:
+            if hidden[i]:
+                eq[col[i]] += coef
+        if eq.any():
+            equations.append(eq)
+    if not equations:
+        return []
+    null = null_space(np.array(equations))
+    return [r for r in rows if null.shape[1] == 0 or np.allclose(null[col[r]], 0.0, atol=1e-9)]
+
+
 def _complementary(df: pd.DataFrame, hidden: pd.Series, size: pd.Series,
                    hierarchies: tuple[Hierarchy, ...]) -> pd.Series:
-    """Extend ``hidden`` until no hidden part is the only hidden one under a shown total."""
-    hidden = hidden.copy()
-    changed = True
-    while changed:
+    """Extend ``hidden`` until no hidden value can be recovered from the shown ones.
+
+    First the usual rule (no group with exactly one hidden part under a shown total), then an
+    exact audit (:func:`disclosed`) per independent block; a disclosed cell gets the smallest
+    shown cell of one of its groups hidden beside it, and both steps repeat until neither
+    changes anything.
+    """
+    hidden = hidden.to_numpy(dtype=bool).copy()
+    sizes = size.to_numpy()
+    groups = _groups(df, hierarchies)
+    order = lambda i: (sizes[i], i)  # noqa: E731 - smallest first, stable
+    while True:
         changed = False
-        for h in hierarchies:
-            keys = df[list(h.group)].astype("string").fillna("\x00")
-            for _, idx in keys.groupby(list(h.group), sort=False).groups.items():
-                is_parent = df.loc[idx, h.parent_column] == h.parent_value
-                parents, parts = idx[is_parent.to_numpy()], idx[~is_parent.to_numpy()]
-                if len(parents) != 1 or hidden[parents[0]] or len(parts) < 2:
-                    continue
-                if hidden[parts].sum() == 1:
-                    shown = [i for i in parts if not hidden[i]]
-                    smallest = min(shown, key=lambda i: (size[i], str(i)))
-                    hidden[smallest] = True
-                    changed = True
-    return hidden
+        for parent, parts in groups:
+            if not hidden[parent] and len(parts) >= 2 and hidden[parts].sum() == 1:
+                shown = [i for i in parts if not hidden[i]]
+                hidden[min(shown, key=order)] = True
+                changed = True
+        if changed:
+            continue
+        leaks = disclosed(hidden, groups)
+        if not leaks:
+            return pd.Series(hidden, index=df.index)
+        leak = leaks[0]
+        mine = [(p, parts) for p, parts in groups if leak == p or leak in parts]
+        candidates = [i for p, parts in mine for i in parts if not hidden[i]] or \
+                     [p for p, _ in mine if not hidden[p]]
+        hidden[min(candidates, key=order)] = True
 
 
 def suppress_effect_sizes(cells: pd.DataFrame, min_n: int) -> pd.DataFrame:
