@@ -84,7 +84,7 @@ def _complementary(df: pd.DataFrame, hidden: pd.Series, size: pd.Series,
 
     First the usual rule (no group with exactly one hidden part under a shown total), then an
     exact audit (:func:`disclosed`) per independent block; a disclosed cell gets the smallest
-    shown cell of one of its groups hidden beside it, and both steps repeat until neither
+    shown cell of its groups hidden beside it, and both steps repeat until neither
     changes anything.
     """
     hidden = hidden.to_numpy(dtype=bool).copy()
@@ -103,10 +103,11 @@ def _complementary(df: pd.DataFrame, hidden: pd.Series, size: pd.Series,
         leaks = disclosed(hidden, groups)
         if not leaks:
             return pd.Series(hidden, index=df.index)
-        leak = leaks[0]
-        mine = [(p, parts) for p, parts in groups if leak == p or leak in parts]
-        candidates = [i for p, parts in mine for i in parts if not hidden[i]] or \
-                     [p for p, _ in mine if not hidden[p]]
+        touching = [(p, parts) for p, parts in groups if {p, *parts} & set(leaks)]
+        near = [i for p, parts in groups if hidden[[p, *parts]].any() for i in (p, *parts)]
+        candidates = ([i for _, parts in touching for i in parts if not hidden[i]]
+                      or [p for p, _ in touching if not hidden[p]]
+                      or [i for i in near if not hidden[i]])  # the disclosure runs through a chain
         hidden[min(candidates, key=order)] = True
 
 
