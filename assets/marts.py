@@ -22,7 +22,7 @@ def episode_outcomes(warehouse_db: DuckDBResource) -> dg.MaterializeResult:
 
 
 @dg.asset(key=COMPLETENESS, group_name="marts", kinds={"duckdb"},
-          deps=[INT_KEYS["int_episodes"], INT_KEYS["int_episode_measures"]],
+          deps=[INT_KEYS["int_episodes"], INT_KEYS["int_episode_measures"], EFFECT_SIZES],
           description="Episodes with any score, a baseline, and both a baseline and a final score (suppressed).")
 def completeness(warehouse_db: DuckDBResource, settings: OutcomesSettings) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:

@@ -49,15 +49,25 @@ def build_episode_outcomes(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def build_completeness(con: duckdb.DuckDBPyConnection, settings: contract.Settings) -> int:
-    """marts.completeness, suppressed like every published table."""
+    """marts.completeness, suppressed like every published table, and in step with effect_sizes:
+    episodes_complete is the n of a condition's 'all' cell, so a row is hidden wherever that
+    cell is (else the completeness page would undo the effect table's complementary suppression)."""
     run(con, "intermediate/int_completeness")
     table = table_frame(con, "intermediate", "int_completeness")
     table["episodes_incomplete"] = table["episodes_scored"] - table["episodes_complete"]
     counts = ["episodes", "episodes_scored", "episodes_with_baseline", "episodes_complete", "episodes_incomplete"]
-    published = suppress_counts(table, counts, "episodes_scored", settings.suppression_min_n)
+    hidden_cells = frame(con, "marts/suppressed_totals")
+    published = suppress_counts(table, counts, "episodes_scored", settings.suppression_min_n,
+                                also_hidden=_matches(table, hidden_cells))
     published = published.drop(columns=["episodes_incomplete"])
     _replace_table(con, "marts.completeness", published)
     return len(published)
+
+
+def _matches(table: pd.DataFrame, keys: pd.DataFrame) -> pd.Series:
+    cols = ["level", "clinic_id", "condition_group", "measure"]
+    marked = table[cols].merge(keys[cols].assign(_hit=True), on=cols, how="left")
+    return marked["_hit"].fillna(False).astype(bool).set_axis(table.index)
 
 
 def build_effect_sizes(con: duckdb.DuckDBPyConnection, settings: contract.Settings) -> int:

@@ -134,14 +134,18 @@ def suppress_effect_sizes(cells: pd.DataFrame, min_n: int) -> pd.DataFrame:
 
 
 def suppress_counts(table: pd.DataFrame, count_columns: list[str], size_column: str, min_n: int,
-                    hierarchies: tuple[Hierarchy, ...] = COMPLETENESS_HIERARCHIES) -> pd.DataFrame:
+                    hierarchies: tuple[Hierarchy, ...] = COMPLETENESS_HIERARCHIES,
+                    also_hidden: pd.Series | None = None) -> pd.DataFrame:
     """Suppress a table of counts: a row whose smallest nonzero count is below ``min_n`` is hidden
-    whole (counts set to null, ``suppressed = True``), with complementary suppression."""
+    whole (counts set to null, ``suppressed = True``), with complementary suppression.
+    ``also_hidden`` marks rows hidden on another published surface, so they are hidden here too."""
     if min_n < 1:
         raise ValueError("the suppression threshold must be at least 1")
     df = table.reset_index(drop=True).copy()
     counts = df[count_columns].astype("int64")
     small = ((counts > 0) & (counts < min_n)).any(axis=1)
+    if also_hidden is not None:
+        small = small | also_hidden.reset_index(drop=True).astype(bool)
     hidden = _complementary(df, small, df[size_column].astype("int64"), hierarchies)
     df["suppressed"] = hidden
     df[count_columns] = df[count_columns].astype("object")

@@ -21,7 +21,8 @@ POOLED_COLUMNS = ["condition_group", "frequency_band", "measure", "method", "k",
                   "ci_high", "tau2", "i2", "q", "pred_low", "pred_high", "clinics"]
 DOSE_COLUMNS = ["condition_group", "measure", "moderator", "method", "k", "intercept", "slope", "slope_se",
                 "slope_ci_low", "slope_ci_high", "slope_p", "tau2"]
-POINT_COLUMNS = ["condition_group", "measure", "moderator", "cell", "x", "yi", "vi"]
+POINT_COLUMNS = ["condition_group", "measure", "moderator", "clinic_id", "frequency_band", "duration_band", "n",
+                 "x", "yi", "vi"]
 BENCH_COLUMNS = ["clinic_id", "condition_group", "measure", "n", "observed_improvement", "expected_improvement",
                  "difference", "difference_ci_low", "difference_ci_high", "observed_responder_rate",
                  "expected_responder_rate", "responder_difference", "responder_difference_ci_low",
@@ -85,7 +86,8 @@ def frequency_points(effects: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame
     merged = pub.merge(cells[keys + ["mean_sessions_per_week"]], on=keys, how="left")
     return pd.DataFrame({
         "condition_group": merged["condition_group"], "measure": merged["measure"], "moderator": "sessions_per_week",
-        "cell": merged["clinic_id"] + ":" + merged["frequency_band"], "x": merged["mean_sessions_per_week"].astype(float),
+        "clinic_id": merged["clinic_id"], "frequency_band": merged["frequency_band"], "duration_band": None,
+        "n": merged["n"].astype("int64"), "x": merged["mean_sessions_per_week"].astype(float),
         "yi": merged["smcr"].astype(float), "vi": merged["smcr_var"].astype(float),
     }, columns=POINT_COLUMNS)
 
@@ -103,7 +105,8 @@ def duration_points(duration_cells: pd.DataFrame, min_n: int) -> pd.DataFrame:
         if pp.smcr is None or pp.smcr_var is None:
             continue
         rows.append({"condition_group": cell["condition_group"], "measure": cell["measure"],
-                     "moderator": "mean_duration_min", "cell": cell["duration_band"],
+                     "moderator": "mean_duration_min", "clinic_id": None, "frequency_band": contract.ALL_BANDS,
+                     "duration_band": cell["duration_band"], "n": int(cell["n"]),
                      "x": float(cell["mean_duration_min"]), "yi": pp.smcr, "vi": pp.smcr_var})
     return pd.DataFrame(rows, columns=POINT_COLUMNS)
 

@@ -134,6 +134,7 @@ def test_completeness_counts_episodes_with_one_score(con):
         ("c1", "s3", "pain_nrs", "pre", 6.0),
     ])
     build(con)
+    models.build_effect_sizes(con, contract.Settings(suppression_min_n=1))
     models.build_completeness(con, contract.Settings(suppression_min_n=1))
     got = rows(con, "select level, episodes, episodes_scored, episodes_with_baseline, episodes_complete "
                     "from marts.completeness order by level")
