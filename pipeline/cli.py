@@ -176,10 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     log.handlers[:] = [handler]
     log.setLevel(logging.INFO)
     log.propagate = False
-    warnings.filterwarnings("ignore")
     args = parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():  # library deprecation chatter is not for the user
+            warnings.simplefilter("ignore")
+            return COMMANDS[args.command](args)
     except OutcomesError as exc:
         print(f"outcomes: {exc}", file=sys.stderr)
         return 1
