@@ -27,6 +27,7 @@ BENCH_COLUMNS = ["clinic_id", "condition_group", "measure", "n", "observed_impro
                  "difference", "difference_ci_low", "difference_ci_high", "observed_responder_rate",
                  "expected_responder_rate", "responder_difference", "responder_difference_ci_low",
                  "responder_difference_ci_high", "suppressed"]
+FIT_COLUMNS = ["measure", "episodes", "parameters", "r2_improvement", "rmse_improvement", "pseudo_r2_responder"]
 MIN_K_POOL = 2
 MIN_K_REGRESSION = 3
 BENCHMARK_COVARIATES = ("condition_group", "age_band", "sex", "payer")
@@ -148,7 +149,7 @@ def clinic_benchmarks(outcomes: pd.DataFrame, effects: pd.DataFrame) -> tuple[pd
                      "rmse_improvement": lin.rmse, "pseudo_r2_responder": logit.pseudo_r2})
         frames.append(g.assign(expected=lin.fitted, expected_p=logit.fitted))
     if not frames:
-        return pd.DataFrame(columns=BENCH_COLUMNS), pd.DataFrame(fits)
+        return pd.DataFrame(columns=BENCH_COLUMNS), pd.DataFrame(fits, columns=FIT_COLUMNS)
     scored = pd.concat(frames, ignore_index=True)
     rows = []
     for (clinic, cg, measure), g in scored.groupby(["clinic_id", "condition_group", "measure"], sort=True):
@@ -171,4 +172,4 @@ def clinic_benchmarks(outcomes: pd.DataFrame, effects: pd.DataFrame) -> tuple[pd
     bench[figures] = bench[figures].astype("object")
     bench.loc[bench["suppressed"], figures] = None
     bench.loc[bench["resp_hidden"], responder_figures] = None
-    return bench[BENCH_COLUMNS], pd.DataFrame(fits)
+    return bench[BENCH_COLUMNS], pd.DataFrame(fits, columns=FIT_COLUMNS)
