@@ -6,6 +6,7 @@ docstring gives its formula and reference.
 """
 from __future__ import annotations
 
+from .difference import RateDifference, WelchDifference, rate_difference, welch_difference
 from .effect import PrePost, hedges_j, prepost, prepost_from_summary
 from .multiplicity import bh_qvalues
 from .pooling import ConvergenceError, MetaReg, Pooled, metareg, pool
@@ -17,6 +18,8 @@ __all__ = [
     "MetaReg",
     "Pooled",
     "PrePost",
+    "RateDifference",
+    "WelchDifference",
     "WilcoxonResult",
     "bh_qvalues",
     "hedges_j",
@@ -24,8 +27,10 @@ __all__ = [
     "pool",
     "prepost",
     "prepost_from_summary",
+    "rate_difference",
     "signed_rank_counts",
     "wilcoxon_p_from_ranks",
+    "welch_difference",
     "wilcoxon_signed_rank",
     "wilson",
 ]
