@@ -57,6 +57,7 @@ ICD10CM_PATTERN = r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$"
 ISO_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 INTEGER_PATTERN = r"^[+-]?[0-9]+$"
 MAX_FIELD_CHARS = 256
+LIST_SEPARATOR = ";"  # between the values of a list column (techniques)
 DURATION_RANGE = (10, 180)
 SESSION_DAY_RANGE = (0, 36500)
 SESSION_YEAR_RANGE = (1990, 2100)
@@ -242,6 +243,7 @@ def rule_params() -> dict:
         "year_lo": SESSION_YEAR_RANGE[0],
         "year_hi": SESSION_YEAR_RANGE[1],
         "techniques": list(TECHNIQUES),
+        "list_separator": LIST_SEPARATOR,
         "age_bands": list(AGE_BANDS),
         "sexes": list(SEXES),
         "payers": list(PAYERS),

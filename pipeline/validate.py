@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import contract, ingest, models, staging, warehouse
+from pipeline import contract, ingest, staging, warehouse
 from pipeline.errors import OutcomesError
 
 FIRST_ROWS = 5
@@ -30,31 +30,52 @@ class ValidationReport:
     def text(self) -> str:
         lines = [f"Batch {self.batch_dir}:"]
         if not self.accepted:
-            lines.append(f"  REJECTED: it would not be loaded, for {len(self.reasons)} reason(s):")
+            lines.append(f"  REJECTED: it would not be loaded, for {_n(len(self.reasons), 'reason')}:")
             lines += [f"  - {r}" for r in self.reasons]
+            lines.append("  Nothing of it would be loaded; correct it and validate again.")
         else:
             sizes = ", ".join(f"{n} {t}" for t, n in self.rows.items())
             lines.append(f"  ACCEPTED ({sizes}).")
             for table, groups in self.quarantined.items():
                 total = self.quarantined_rows.get(table, 0)
-                lines.append(f"  {total} {table} rows would be quarantined:" if groups else f"  No {table} row would be quarantined.")
+                lines.append(f"  {_n(total, table[:-1] + ' row')} would be quarantined, by reason:" if groups
+                             else f"  No {table[:-1]} row would be quarantined.")
                 for code, n, rows in groups:
                     more = ", ..." if n > len(rows) else ""
-                    lines.append(f"  - {contract.REASONS.get(code, code)} [{code}]: {n} rows "
-                                 f"(data rows {', '.join(map(str, rows))}{more})")
+                    where = "data row" if len(rows) == 1 else "data rows"
+                    lines.append(f"  - {contract.REASONS.get(code, code)} [{code}]: {_n(n, 'row')} "
+                                 f"({where} {', '.join(map(str, rows))}{more})")
             if any(code == "session_unknown" for g in self.quarantined.values() for code, _, _ in g):
                 lines.append("  (validate knows only this batch: a score of a session sent in an earlier batch shows as unknown here)")
         lines += [f"  note: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
-def validate_batch(batch_dir: Path) -> ValidationReport:
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _check_folder(batch_dir: Path) -> None:
     if not batch_dir.is_dir():
         raise OutcomesError(f"{batch_dir} is not a batch folder")
+    tables = {f"{t}.{f}" for t in contract.TABLES for f in contract.FILE_FORMATS} | {ingest.MANIFEST}
+    try:
+        names = {p.name for p in batch_dir.iterdir()}
+        inner = [p for p in batch_dir.iterdir() if p.is_dir() and any((p / n).is_file() for n in tables)]
+    except OSError as exc:
+        raise OutcomesError(f"cannot read the folder {batch_dir} ({exc.strerror or exc.__class__.__name__})") from None
+    if not names & tables and inner:
+        raise OutcomesError(f"{batch_dir} is an inbox of {len(inner)} batch folders, not one batch; "
+                            f"validate one of them, e.g. {sorted(inner)[0]}")
+
+
+def validate_batch(batch_dir: Path) -> ValidationReport:
+    _check_folder(batch_dir)
     con = duckdb.connect()
     try:
         warehouse.ensure_schema(con)
-        models.load_reference(con)
+        for name, path in warehouse.REGISTRY_FILES.items():  # the measure registry, as a run loads it
+            warehouse.run(con, f"ref/{name}", {"path": str(path)})
         batch = ingest.receive(con, batch_dir)
         report = ValidationReport(batch_dir, batch.accepted, batch.reasons, batch.warnings,
                                   {t: bf.rows or 0 for t, bf in batch.files.items()})

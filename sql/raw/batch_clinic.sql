@@ -1,2 +1,2 @@
--- The clinic a batch without a manifest comes from: its most frequent clinic_id.
-select mode(clinic_id) from raw.sessions where _batch_id = $batch_id
+-- The clinic a batch without a manifest comes from: the most frequent clinic_id of its sessions file.
+select mode(clinic_id) from received_sessions

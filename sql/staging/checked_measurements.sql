@@ -17,13 +17,25 @@ cleaned as (
         lower(nullif(trim(timepoint), '')) as c_timepoint,
         nullif(trim(value), '') as c_value,
         try_cast(nullif(trim(value), '') as double) as v_value,
-        greatest(length(clinic_id), length(session_id), length(measure), length(timepoint), length(value)) as max_len,
-        row_number() over (
-            partition by nullif(trim(clinic_id), ''), nullif(trim(session_id), ''),
-                         lower(nullif(trim(measure), '')), lower(nullif(trim(timepoint), ''))
-            order by _loaded_at, _batch_id, _row_number
-        ) as copy_number
+        greatest(length(clinic_id), length(session_id), length(measure), length(timepoint), length(value)) as max_len
     from source
+),
+
+-- The first copy of each score (clinic, session, measure, timepoint), in delivery order. A hash
+-- aggregate and a join: several times cheaper than a row_number() window sorting every column.
+first_copies as (
+    select c_clinic_id, c_session_id, c_measure, c_timepoint,
+           min((_loaded_at, _batch_id, _row_number)) as first_copy
+    from cleaned
+    group by all
+),
+
+numbered as (
+    select c.*, (c._loaded_at, c._batch_id, c._row_number) <> f.first_copy as later_copy
+    from cleaned as c
+    join first_copies as f
+      on f.c_clinic_id is not distinct from c.c_clinic_id and f.c_session_id is not distinct from c.c_session_id
+     and f.c_measure is not distinct from c.c_measure and f.c_timepoint is not distinct from c.c_timepoint
 ),
 
 checked as (
@@ -43,10 +55,10 @@ checked as (
                  when v_value is null then 'value_not_numeric'
                  when isnan(v_value) or isinf(v_value) then 'value_not_finite'
                  when m.code is not null and (v_value < m.range_min or v_value > m.range_max) then 'value_out_of_range' end,
-            case when copy_number > 1 or dup.session_id is not null then 'measurement_duplicate' end,
+            case when later_copy or dup.session_id is not null then 'measurement_duplicate' end,
             case when max_len > $max_chars then 'field_oversize' end
         ], lambda x: x is not null) as reasons
-    from cleaned as c
+    from numbered as c
     left join staging.sessions as s
         on s.clinic_id = c.c_clinic_id and s.session_id = c.c_session_id
     left join (select distinct clinic_id, session_id from quarantine.sessions) as q

@@ -8,7 +8,7 @@ select
     v_session_date as session_date,
     n_session_day::integer as session_day,
     coalesce(n_session_year::integer, year(v_session_date)) as session_year,
-    c_condition_code as condition_code,
+    replace(c_condition_code, '.', '') as condition_code,
     n_duration_min::integer as duration_min,
     v_techniques as techniques,
     c_therapist_id as therapist_id,

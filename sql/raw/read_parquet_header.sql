@@ -1,2 +1,0 @@
--- The column names of a Parquet export file.
-describe select * from read_parquet($path)

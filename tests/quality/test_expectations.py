@@ -1,0 +1,205 @@
+"""The great-expectations suites: built from the contract, catching every rule, stored, loud.
+
+- every expectation comes from pipeline.contract (no value restated in pipeline/expectations.py)
+  and names the reason code the staging SQL uses for the same rule;
+- on staged-shaped rows that break one rule each, the suite flags exactly those rows;
+- results are stored per batch in audit.checks, with row numbers and never values;
+- a drift between the SQL gate and the suite, or a row lost between raw and staging, fails
+  ``outcomes run`` with one sentence and no traceback, and blocks everything downstream.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline import contract, expectations
+from pipeline.cli import main
+
+from tests.quality.batches import new_batch
+from tests.quality.conftest import receive_and_stage
+from tests.quality.test_corpus_run import materialize_intake
+
+TODAY = dt.date(2026, 11, 29)
+
+
+def test_no_contract_value_is_restated():
+    source = Path(expectations.__file__).read_text(encoding="utf-8")
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("#"))
+    code = re.sub(r'"""[\s\S]*?"""', "", code)  # docstrings may quote figures
+    numbers = [str(v) for v in (*contract.DURATION_RANGE, *contract.SESSION_DAY_RANGE, *contract.SESSION_YEAR_RANGE,
+                                contract.MAX_FIELD_CHARS) if v >= 10]  # a lone digit (0) is no evidence
+    for number in numbers:
+        assert not re.search(rf"(?<![\w.]){number}(?![\w.])", code), f"{number} is restated"
+    texts = [contract.CLINIC_ID_PATTERN, contract.PATIENT_ID_PATTERN, contract.ICD10CM_PATTERN,
+             contract.EARLIEST_SESSION_DATE, *contract.IDENTIFYING_ID_PATTERNS.values(), *contract.TECHNIQUES,
+             *contract.AGE_BANDS, *contract.SEXES, *contract.PAYERS, *contract.TIMEPOINTS, *contract.measures()]
+    for text in texts:  # as a string literal, in either quotes, raw or not
+        for quote in ('"', "'"):
+            assert f"{quote}{text}{quote}" not in code, f"{text!r} is restated"
+
+
+@pytest.mark.parametrize("table", contract.TABLES)
+def test_every_rule_comes_from_the_contract(table):
+    rules = expectations.rules(table, TODAY)
+    by = {(r.expectation, r.column, r.condition): r for r in rules}
+    for c in contract.COLUMNS[table]:
+        if c.required:
+            assert ("ExpectColumnValuesToNotBeNull", c.name, None) in by
+        if c.pattern and c.type == "text":
+            assert by[("ExpectColumnValuesToMatchRegex", c.name, None)].kwargs["regex"] is c.pattern
+        if c.allowed and c.name not in expectations.LIST_COLUMNS:
+            assert tuple(by[("ExpectColumnValuesToBeInSet", c.name, None)].kwargs["value_set"]) == c.allowed
+        if c.type == "text":
+            assert by[("ExpectColumnValueLengthsToBeBetween", c.name, None)].kwargs["max_value"] == contract.MAX_FIELD_CHARS
+    for r in rules:
+        assert r.reason in contract.REASONS
+    if table == "measurements":
+        ranges = {r.condition[2]: (r.kwargs["min_value"], r.kwargs["max_value"]) for r in rules if r.condition}
+        assert ranges == {code: (m.range_min, m.range_max) for code, m in contract.measures().items()}
+    else:
+        assert by[("ExpectColumnValuesToBeBetween", "duration_min", None)].kwargs == {
+            "column": "duration_min", "min_value": contract.DURATION_RANGE[0], "max_value": contract.DURATION_RANGE[1]}
+
+
+def _sessions_frame(rows: list[dict]) -> pd.DataFrame:
+    good = {"clinic_id": "c1", "patient_id": "P-0001", "session_id": None, "episode_id": "E1",
+            "session_date": pd.Timestamp("2026-01-05"), "session_day": None, "session_year": 2026.0,
+            "session_date_year": 2026.0, "condition_code": "M5450", "duration_min": 45.0,
+            "techniques": contract.LIST_SEPARATOR.join(contract.TECHNIQUES[:2]), "therapist_id": "T1",
+            "cpt_code": "97124", "age_band": contract.AGE_BANDS[0], "sex": contract.SEXES[0],
+            "payer": contract.PAYERS[0], "_batch_id": "b1", "_row_number": None}
+    out = []
+    for i, changes in enumerate(rows, 1):
+        out.append({**good, "session_id": f"S{i}", "_row_number": i, **changes})
+    return pd.DataFrame(out)
+
+
+# Each row breaks one rule (row 1 breaks none); the reason code of the rule it breaks.
+SESSION_ROWS = [
+    ({}, None),
+    ({"duration_min": 5.0}, "duration_out_of_range"),
+    ({"patient_id": "jane.roe@example.com"}, "patient_id_identifying"),
+    ({"sex": "female"}, "sex_invalid"),
+    ({"techniques": "effleurage;reiki"}, "techniques_invalid"),
+    ({"session_date": pd.Timestamp("2999-01-01"), "session_year": None, "session_date_year": 2999.0}, "session_date_future"),
+    ({"session_date": pd.Timestamp("1980-01-01"), "session_year": None, "session_date_year": 1980.0}, "session_date_too_early"),
+    ({"condition_code": "BACK PAIN"}, "condition_code_invalid"),
+    ({"session_date": pd.NaT, "session_date_year": None, "session_year": 2026.0}, "session_date_missing"),
+    ({"session_date": pd.NaT, "session_date_year": None, "session_day": 5.0, "session_year": None}, "session_year_missing"),
+    ({"session_year": 2025.0}, "session_year_mismatch"),
+    ({"therapist_id": "T" * 300}, "field_oversize"),
+    ({"clinic_id": "c 1"}, "clinic_id_malformed"),
+    ({"age_band": "85-95"}, "age_band_invalid"),
+    ({"payer": "medicare"}, "payer_invalid"),
+    ({"patient_id": "P 1"}, "patient_id_malformed"),
+    ({"session_date": pd.NaT, "session_date_year": None, "session_day": -1.0}, "session_day_invalid"),
+    ({"session_year": 2099.0, "session_date": pd.NaT, "session_date_year": None, "session_day": 3.0}, "session_date_future"),
+    ({"duration_min": None}, "duration_missing"),
+    ({"session_id": "S1"}, "session_id_duplicate"),
+]
+
+
+def test_the_sessions_suite_flags_each_broken_rule():
+    df = _sessions_frame([changes for changes, _ in SESSION_ROWS])
+    results = expectations.validate_frame("sessions", df, TODAY)
+    assert not any(r.error for r in results), [(r.rule.name, r.error) for r in results if r.error]
+    flagged: dict[int, set[str]] = {}
+    for r in results:
+        for row in r.rows_by_batch.get("b1", []):
+            flagged.setdefault(row, set()).add(r.rule.reason)
+    expected = {i: {reason} for i, (_, reason) in enumerate(SESSION_ROWS, 1) if reason}
+    expected[1] = {"session_id_duplicate"}  # great-expectations flags every copy, the SQL only the later ones
+    expected[3] = {"patient_id_identifying", "patient_id_malformed"}  # independent here; the SQL names the first
+    assert flagged == expected
+
+
+def test_the_measurements_suite_flags_each_broken_rule():
+    rows = [("c1", "S1", "pain_nrs", "pre", 6.0), ("c1", "S1", "pain_nrs", "post", 11.0),
+            ("c1", "S2", "ndi", "pre", 51.0), ("c1", "S2", "vas", "pre", 3.0), ("c1", "S3", "pain_nrs", "during", 4.0),
+            ("c1", "S4", "pain_nrs", "pre", float("inf")), ("c1", "S5", "pain_nrs", "pre", None),
+            ("c1", "S1", "pain_nrs", "pre", 5.0)]
+    df = pd.DataFrame(rows, columns=["clinic_id", "session_id", "measure", "timepoint", "value"])
+    df["_batch_id"], df["_row_number"] = "b1", range(1, len(df) + 1)
+    results = expectations.validate_frame("measurements", df, TODAY)
+    flagged: dict[int, set[str]] = {}
+    for r in results:
+        for row in r.rows_by_batch.get("b1", []):
+            flagged.setdefault(row, set()).add(r.rule.reason)
+    assert flagged == {1: {"measurement_duplicate"}, 2: {"value_out_of_range"}, 3: {"value_out_of_range"},
+                       4: {"measure_unknown"}, 5: {"timepoint_invalid"}, 6: {"value_out_of_range"},
+                       7: {"value_missing"}, 8: {"measurement_duplicate"}}
+
+
+def test_results_are_stored_per_batch_and_a_big_intake_is_sampled(tmp_path, wh):
+    for clinic in ("c8a", "c8b", "c8c"):
+        receive_and_stage(wh, new_batch(tmp_path / f"{clinic}-2026-01", clinic).write())
+    outcome = expectations.check_new_batches(wh, "measurements", max_rows=10)
+    assert outcome.passed and outcome.sampled
+    assert (outcome.rows_staged, outcome.rows_checked) == (36, 10)
+    assert "a sample of 10 of 36" in outcome.summary()
+    rows = wh.execute("select batch_id, success, unexpected_count, details from audit.checks where suite = $s",
+                      {"s": expectations.SUITES["measurements"]}).fetchall()
+    assert len(rows) == 3 * len(expectations.rules("measurements"))
+    details = [json.loads(d) for _, _, _, d in rows]
+    assert all(d["sampled"] and d["rows_staged"] == 12 for d in details)
+    assert sum(d["rows_checked"] for d in details) == 10 * len(expectations.rules("measurements"))
+    assert expectations.check_new_batches(wh, "measurements").batches == []  # nothing new
+
+
+def test_a_bad_staged_row_fails_the_suite_and_is_checked_again(tmp_path, wh):
+    receive_and_stage(wh, new_batch(tmp_path / "c9-2026-01", "c9").write())
+    wh.execute("update staging.sessions set patient_id = '999-84-8775' where _batch_id = 'c9-2026-01' and _row_number = 4")
+    outcome = expectations.check_new_batches(wh, "sessions")
+    assert not outcome.passed
+    assert outcome.summary() == ("1 staged sessions rows break 'patient_id looks like an e-mail address, phone number "
+                                 "or SSN' (expect_column_values_to_not_match_regex_list on patient_id): batch "
+                                 "c9-2026-01, data rows 4")
+    assert "999-84-8775" not in json.dumps(wh.execute("select * from audit.checks").fetchall(), default=str)
+    assert expectations.pending_batches(wh, "sessions") == ["c9-2026-01"]  # failed: checked again next time
+    wh.execute("update staging.sessions set patient_id = 'P-0002' where _batch_id = 'c9-2026-01' and _row_number = 4")
+    assert expectations.check_new_batches(wh, "sessions").passed
+    assert expectations.pending_batches(wh, "sessions") == []
+
+
+def _inbox(tmp_path, clinic="cA") -> Path:
+    inbox = tmp_path / "inbox"
+    new_batch(inbox / f"{clinic}-2026-01", clinic).write()
+    return inbox
+
+
+def test_a_drift_between_sql_and_suite_fails_the_run_loudly(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(expectations.RANGES, "duration_min", (10, 40))  # the suite now disagrees with the SQL
+    code = main(["run", "--inbox", str(_inbox(tmp_path)), "--warehouse", str(tmp_path / "w.duckdb"),
+                 "--reports", str(tmp_path / "reports")])
+    out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in out + err
+    assert err.startswith("outcomes: check sessions_contract_suite failed: 6 staged sessions rows break "
+                          "'duration_min is outside 10 to 180'")
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "reports" / "index.html").exists()  # blocked: nothing built on it
+
+
+def test_a_lost_row_fails_the_run_loudly(tmp_path, capsys):
+    inbox = _inbox(tmp_path, "cB")
+    assert materialize_intake(inbox, tmp_path / "w.duckdb", tmp_path / "reports").success
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("delete from staging.sessions where _row_number = 2")
+    con.close()
+    code = main(["run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"),
+                 "--reports", str(tmp_path / "reports")])
+    out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in out + err
+    assert "check sessions_nothing_lost failed: cB-2026-01 sessions: 6 rows received but 5 staged + 0 quarantined (1 lost)" in err
+
+
+def test_the_documentation_lists_every_reason_code():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "quality.md").read_text(encoding="utf-8")
+    for code, words in contract.REASONS.items():
+        assert f"| `{code}` |" in text and words in text, code
