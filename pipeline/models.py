@@ -6,6 +6,7 @@ counts it produced, for progress and asset metadata.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 import duckdb
 import pandas as pd
@@ -16,6 +17,21 @@ from pipeline.suppression import suppress_counts
 from pipeline.warehouse import REGISTRY_FILES, count, frame, run, table_frame
 
 log = logging.getLogger("outcomes")
+
+
+@contextmanager
+def _one_thread(con: duckdb.DuckDBPyConnection):
+    """Run the statements inside on one DuckDB thread. DuckDB's parallel aggregation combines
+    partial sums in whichever order its threads finish, so a floating-point mean or SD could
+    differ in the last bit between two runs on the same rows; on one thread the published
+    figures are the same, bit for bit, every time (the incremental run equals a fresh one).
+    Only for the small aggregations over marts.episode_outcomes."""
+    threads = con.execute("select current_setting('threads')").fetchone()[0]
+    con.execute("set threads = 1")
+    try:
+        yield
+    finally:
+        con.execute(f"set threads = {int(threads)}")
 
 
 def band_params() -> dict:
@@ -29,8 +45,17 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
         run(con, f"ref/{name}", {"path": str(path)})
 
 
+def _drop_if_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> None:
+    """Drop a model that is now a view where an older warehouse still holds it as a table."""
+    kind = con.execute("select table_type from information_schema.tables where table_schema = $s and table_name = $t",
+                       {"s": schema, "t": name}).fetchall()
+    if kind and kind[0][0] == "BASE TABLE":
+        con.execute(f'drop table "{schema}"."{name}"')  # identifiers are constants of this module
+
+
 def build_episodes(con: duckdb.DuckDBPyConnection, settings: contract.Settings) -> dict[str, int]:
-    """Sessions with condition groups, episodes of care and their measured frequency."""
+    """Sessions with condition groups (a view), episodes of care and their measured frequency."""
+    _drop_if_table(con, "intermediate", "int_sessions")
     run(con, "intermediate/int_sessions")
     run(con, "intermediate/int_episode_sessions", {"gap_days": settings.episode_gap_days})
     run(con, "intermediate/int_episodes", band_params())
@@ -54,12 +79,19 @@ def build_completeness(con: duckdb.DuckDBPyConnection, settings: contract.Settin
     cell is (else the completeness page would undo the effect table's complementary suppression)."""
     run(con, "intermediate/int_completeness")
     table = table_frame(con, "intermediate", "int_completeness")
-    table["episodes_incomplete"] = table["episodes_scored"] - table["episodes_complete"]
-    counts = ["episodes", "episodes_scored", "episodes_with_baseline", "episodes_complete", "episodes_incomplete"]
+    # Differences of published counts are counts of people too: protect them alike.
+    differences = {
+        "_unscored": ("episodes", "episodes_scored"),
+        "_without_baseline": ("episodes_scored", "episodes_with_baseline"),
+        "_without_final": ("episodes_with_baseline", "episodes_complete"),
+    }
+    for name, (whole, part) in differences.items():
+        table[name] = table[whole] - table[part]
+    counts = ["episodes", "episodes_scored", "episodes_with_baseline", "episodes_complete", *differences]
     hidden_cells = frame(con, "marts/suppressed_totals")
     published = suppress_counts(table, counts, "episodes_scored", settings.suppression_min_n,
                                 also_hidden=_matches(table, hidden_cells))
-    published = published.drop(columns=["episodes_incomplete"])
+    published = published.drop(columns=list(differences))
     _replace_table(con, "marts.completeness", published)
     return len(published)
 
@@ -72,7 +104,8 @@ def _matches(table: pd.DataFrame, keys: pd.DataFrame) -> pd.Series:
 
 def build_effect_sizes(con: duckdb.DuckDBPyConnection, settings: contract.Settings) -> int:
     """marts.effect_sizes: sufficient statistics in DuckDB, figures in pipeline.stats."""
-    run(con, "intermediate/int_effect_cells")
+    with _one_thread(con):
+        run(con, "intermediate/int_effect_cells")
     cells = table_frame(con, "intermediate", "int_effect_cells")
     table = effect_sizes(cells, settings.suppression_min_n)
     _replace_table(con, "marts.effect_sizes", table)
@@ -104,7 +137,8 @@ def build_pooled_effects(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def build_dose_response(con: duckdb.DuckDBPyConnection, settings: contract.Settings) -> int:
-    run(con, "intermediate/int_duration_cells", _duration_params())
+    with _one_thread(con):
+        run(con, "intermediate/int_duration_cells", _duration_params())
     effects = table_frame(con, "marts", "effect_sizes")
     points = pd.concat([
         synthesis.frequency_points(effects, table_frame(con, "intermediate", "int_effect_cells")),
@@ -118,8 +152,9 @@ def build_dose_response(con: duckdb.DuckDBPyConnection, settings: contract.Setti
 
 
 def build_clinic_benchmarks(con: duckdb.DuckDBPyConnection) -> int:
-    outcomes = frame(con, "marts/benchmark_inputs")
-    bench, fits = synthesis.clinic_benchmarks(outcomes, table_frame(con, "marts", "effect_sizes"))
+    with _one_thread(con):
+        groups = frame(con, "marts/benchmark_inputs")
+    bench, fits = synthesis.clinic_benchmarks(groups, table_frame(con, "marts", "effect_sizes"))
     _replace_table(con, "marts.clinic_benchmarks", bench)
     _replace_table(con, "marts.benchmark_model_fit", fits)
     log.info("[marts] clinic_benchmarks: %d clinic x condition x measure rows (risk-adjusted)", len(bench))

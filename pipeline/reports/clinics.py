@@ -1,0 +1,93 @@
+"""The clinic director's dashboard, one page per clinic: its activity, its effects beside the
+network's, risk-adjusted benchmarks (when published), completeness and its own data quality."""
+from __future__ import annotations
+
+import json
+
+from markupsafe import Markup
+
+from pipeline import contract
+from pipeline.reports import figures, fmt, methods
+from pipeline.reports.data import ReportData, records
+from pipeline.reports.landing import completeness_rows, condition_episodes, total
+from pipeline.reports.pages import Page
+
+
+def comparison_series(data: ReportData, clinic_id: str) -> list[dict]:
+    """Per condition x measure of the clinic: its cells by band and the network's."""
+    out = []
+    for cond in data.conditions():
+        main = data.main_measure(cond)
+        for measure in sorted(data.measures_of(cond), key=lambda m: m != main):
+            clinic_rows = data.cells(cond, measure, clinic_id)
+            if clinic_rows:
+                out.append({"condition_group": cond, "measure": measure, "clinic": clinic_rows,
+                            "network": data.cells(cond, measure)})
+    return out
+
+
+def comparison_table(series: list[dict], min_n: int) -> list[dict]:
+    rows = []
+    for s in series:
+        network = {r["frequency_band"]: r for r in s["network"]}
+        for r in s["clinic"]:
+            net = network.get(r["frequency_band"])
+            rows.append({"condition_group": s["condition_group"], "measure": s["measure"],
+                         "frequency_band": r["frequency_band"], "clinic_row": r, "clinic": fmt.effect_row(r, min_n),
+                         "network_row": net, "network": fmt.effect_row(net, min_n) if net else None})
+    return rows
+
+
+def filter_options(series: list[dict]) -> Markup:
+    """condition -> its measures (main measure first), for the page's two selects."""
+    options: dict[str, list[str]] = {}
+    for s in series:
+        options.setdefault(s["condition_group"], []).append(s["measure"])
+    return Markup(json.dumps(options).replace("</", "<\\/"))
+
+
+def benchmark_rows(data: ReportData, clinic_id: str) -> list[dict] | None:
+    if data.benchmarks is None:
+        return None
+    mine = data.benchmarks[data.benchmarks["clinic_id"] == clinic_id]
+    out = []
+    for cond in data.conditions():
+        rows = records(mine[mine["condition_group"] == cond])
+        out += [{**r, "header": fmt.condition_label(cond)} for r in sorted(rows, key=lambda r: r["measure"])]
+    return out
+
+
+def quality_summary(data: ReportData, clinic_id: str) -> dict:
+    """The clinic's own batches and its quarantined rows by reason (counts of rows, no values)."""
+    batches = data.batches[data.batches["clinic_id"] == clinic_id]
+    q = data.quarantine[data.quarantine["batch_id"].isin(batches.loc[batches["status"] == "accepted", "batch_id"])]
+    reasons = q.groupby(["reason", "table_name"], as_index=False)["rows"].sum()
+    return {
+        "batches": records(batches),
+        "reasons": [{**r, "plain": contract.REASONS.get(r["reason"], r["reason"])}
+                    for r in records(reasons.sort_values(["rows", "reason"], ascending=[False, True]))],
+    }
+
+
+def page(data: ReportData, clinic_id: str) -> Page:
+    series = comparison_series(data, clinic_id)
+    episodes = condition_episodes(data, "clinic", clinic_id)
+    bench = benchmark_rows(data, clinic_id)
+    comp_net = {(r["condition_group"], r["measure"]): r for r in completeness_rows(data)}
+    measures = data.measure_rows(s["measure"] for s in series)
+    context = {
+        "clinic_id": clinic_id,
+        "sessions": data.sessions_by_clinic().get(clinic_id),
+        "episodes": [{"condition_group": c, "episodes": n} for c, n in episodes.items()],
+        "episodes_total": total(episodes.values()),
+        "comparison": figures.to_div(figures.clinic_comparison(series, data.min_n), "fig-comparison") if series else None,
+        "options": filter_options(series),
+        "table": comparison_table(series, data.min_n),
+        "benchmark_chart": figures.to_div(figures.benchmark_chart(bench), "fig-benchmark") if bench else None,
+        "benchmarks": bench,
+        "completeness": [{**r, "network": comp_net.get((r["condition_group"], r["measure"]))}
+                         for r in completeness_rows(data, "clinic", clinic_id)],
+        "quality": quality_summary(data, clinic_id),
+        "methods": methods.paragraph("clinic", data.settings, measures, benchmarks=data.benchmarks is not None),
+    }
+    return Page(f"clinics/{clinic_id}.html", "clinic.html", f"Clinic {clinic_id}", context)

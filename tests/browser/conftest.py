@@ -1,0 +1,16 @@
+"""Fixtures of the browser tests: the report tests' demo runs (built once per session)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.reports.demo import DemoRun, bare_run, demo_run
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> DemoRun:
+    return demo_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def bare(tmp_path_factory) -> DemoRun:
+    return bare_run(tmp_path_factory)

@@ -1,0 +1,18 @@
+"""Fixtures of the report tests: a small demo run through the real command line."""
+from __future__ import annotations
+
+import pytest
+
+from tests.reports.demo import DemoRun, bare_run, demo_run
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> DemoRun:
+    """3 clinics, 400 patients, every mart (statistics work's included)."""
+    return demo_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def bare(tmp_path_factory) -> DemoRun:
+    """The same warehouse without the optional marts (pooling, dose-response, benchmarks)."""
+    return bare_run(tmp_path_factory)
