@@ -35,6 +35,11 @@ EFFECT_HIERARCHIES = (
     Hierarchy(("level", "clinic_id", "condition_group", "measure"), "frequency_band", "all"),
     Hierarchy(("condition_group", "frequency_band", "measure"), "level", "network"),
 )
+EFFECT_KEYS = ("level", "clinic_id", "condition_group", "frequency_band", "measure")
+TREND_HIERARCHIES = (
+    Hierarchy(("clinic_id", "condition_group", "measure"), "period", "all"),
+)
+TREND_KEYS = ("level", "clinic_id", "condition_group", "measure", "period")
 COMPLETENESS_HIERARCHIES = (
     Hierarchy(("condition_group", "measure"), "level", "network"),
 )
@@ -111,21 +116,35 @@ def _complementary(df: pd.DataFrame, hidden: pd.Series, size: pd.Series,
         hidden[min(candidates, key=order)] = True
 
 
-def suppress_effect_sizes(cells: pd.DataFrame, min_n: int) -> pd.DataFrame:
-    """Apply every rule to a table with marts.effect_sizes' columns; returns a new table."""
+def suppress_effect_sizes(cells: pd.DataFrame, min_n: int,
+                          hierarchies: tuple[Hierarchy, ...] = EFFECT_HIERARCHIES,
+                          keys: tuple[str, ...] = EFFECT_KEYS,
+                          also_hidden: pd.Series | None = None,
+                          also_responders_hidden: pd.Series | None = None) -> pd.DataFrame:
+    """Apply every rule to a table of cells (n, responders and figures); returns a new table.
+
+    ``keys`` name the columns that identify a cell (never nulled); ``also_hidden`` and
+    ``also_responders_hidden`` mark cells hidden on another published surface that shares
+    them, so they are hidden here alike.
+    """
     if min_n < 1:
         raise ValueError("the suppression threshold must be at least 1")
     df = cells.reset_index(drop=True).copy()
     n = df["n"].astype("int64")
-    suppressed = _complementary(df, n < min_n, n, EFFECT_HIERARCHIES)
+    small_n = n < min_n
+    if also_hidden is not None:
+        small_n = small_n | also_hidden.reset_index(drop=True).astype(bool)
+    suppressed = _complementary(df, small_n, n, hierarchies)
     responders = df["responders"]
     has_resp = responders.notna()
     resp = responders.fillna(0).astype("int64")
     small = has_resp & (((resp >= 1) & (resp < min_n)) | (((n - resp) >= 1) & ((n - resp) < min_n)))
     responders_hidden = suppressed | small | ~has_resp
-    responders_hidden = _complementary(df, responders_hidden, resp.where(has_resp, 0), EFFECT_HIERARCHIES)
-    figures = [c for c in df.columns if c not in ("level", "clinic_id", "condition_group", "frequency_band", "measure", "suppressed")]
-    responder_figures = ["responders", "responder_rate", "responder_ci_low", "responder_ci_high"]
+    if also_responders_hidden is not None:
+        responders_hidden = responders_hidden | also_responders_hidden.reset_index(drop=True).astype(bool)
+    responders_hidden = _complementary(df, responders_hidden, resp.where(has_resp, 0), hierarchies)
+    figures = [c for c in df.columns if c not in (*keys, "suppressed")]
+    responder_figures = [c for c in ("responders", "responder_rate", "responder_ci_low", "responder_ci_high") if c in df]
     df["suppressed"] = suppressed
     df[figures] = df[figures].astype("object")
     df.loc[suppressed, figures] = None

@@ -57,6 +57,19 @@ def benchmark_rows(data: ReportData, clinic_id: str) -> list[dict] | None:
     return out
 
 
+def trend_series(data: ReportData, clinic_id: str) -> list[dict]:
+    """Per condition of the clinic, its main measure's effect by start period (when published)."""
+    if data.trends is None:
+        return []
+    mine = data.trends[data.trends["clinic_id"] == clinic_id]
+    out = []
+    for cond in data.conditions():
+        rows = records(mine[(mine["condition_group"] == cond) & (mine["measure"] == data.main_measure(cond))])
+        if len(rows) >= 2 and any(not r["suppressed"] for r in rows):
+            out.append({"condition_group": cond, "measure": data.main_measure(cond), "rows": rows})
+    return out
+
+
 def quality_summary(data: ReportData, clinic_id: str) -> dict:
     """The clinic's own batches and its quarantined rows by reason (counts of rows, no values)."""
     batches = data.batches[data.batches["clinic_id"] == clinic_id]
@@ -75,6 +88,7 @@ def page(data: ReportData, clinic_id: str) -> Page:
     bench = benchmark_rows(data, clinic_id)
     comp_net = {(r["condition_group"], r["measure"]): r for r in completeness_rows(data)}
     measures = data.measure_rows(s["measure"] for s in series)
+    trends = trend_series(data, clinic_id)
     context = {
         "clinic_id": clinic_id,
         "sessions": data.sessions_by_clinic().get(clinic_id),
@@ -85,6 +99,7 @@ def page(data: ReportData, clinic_id: str) -> Page:
         "table": comparison_table(series, data.min_n),
         "benchmark_chart": figures.to_div(figures.benchmark_chart(bench), "fig-benchmark") if bench else None,
         "benchmarks": bench,
+        "trend_chart": figures.to_div(figures.trend_chart(trends), "fig-trend") if trends else None,
         "completeness": [{**r, "network": comp_net.get((r["condition_group"], r["measure"]))}
                          for r in completeness_rows(data, "clinic", clinic_id)],
         "quality": quality_summary(data, clinic_id),

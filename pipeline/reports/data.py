@@ -25,7 +25,7 @@ COUNT_COLUMNS = frozenset({
     "k", "rows", "rows_raw", "rows_staged", "rows_quarantined", "unexpected_count",
     "batches_new", "batches_rejected",
 })
-OPTIONAL_MARTS = ("pooled_effects", "dose_response", "dose_response_points", "clinic_benchmarks")
+OPTIONAL_MARTS = ("pooled_effects", "dose_response", "dose_response_points", "clinic_benchmarks", "clinic_trends")
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
@@ -93,6 +93,7 @@ class ReportData:
     dose: pd.DataFrame | None = None
     dose_points: pd.DataFrame | None = None
     benchmarks: pd.DataFrame | None = None
+    trends: pd.DataFrame | None = None
 
     @property
     def min_n(self) -> int:
@@ -208,11 +209,15 @@ def load(con: duckdb.DuckDBPyConnection, run_id: str, settings: contract.Setting
         checks=query(con, "checks"), runs=query(con, "runs"),
         pooled=optional["pooled_effects"], dose=optional["dose_response"],
         dose_points=optional["dose_response_points"], benchmarks=optional["clinic_benchmarks"],
+        trends=optional["clinic_trends"],
     )
     min_n = settings.suppression_min_n
     if data.benchmarks is not None:
         keys = ("clinic_id", "condition_group", "measure", "n", "suppressed")
         data.benchmarks = guard_counts(data.benchmarks, "n", min_n, [c for c in data.benchmarks.columns if c not in keys])
+    if data.trends is not None:
+        keys = ("level", "clinic_id", "condition_group", "measure", "period", "n", "suppressed")
+        data.trends = guard_counts(data.trends, "n", min_n, [c for c in data.trends.columns if c not in keys])
     if data.dose_points is not None:
         points = data.dose_points
         data.dose_points = points[pd.to_numeric(points["n"], errors="coerce").fillna(min_n) >= min_n]

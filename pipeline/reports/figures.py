@@ -323,6 +323,30 @@ def benchmark_chart(rows_in: list[dict]) -> dict:
                           showlegend=False)
 
 
+def trend_chart(series: list[dict]) -> dict:
+    """A clinic's g_z with its 95% CI by the period its episodes started, one line per
+    condition (its main measure); suppressed periods leave a gap."""
+    traces = []
+    for i, s in enumerate(series):
+        shown = [r for r in s["rows"] if not r["suppressed"] and r["g_z"] is not None]
+        if not shown:
+            continue
+        color = STACK_COLORS[i % len(STACK_COLORS)] if i >= 1 else CLINIC_COLOR
+        traces.append({
+            "type": "scatter", "mode": "lines+markers", "name": f"{fmt.condition_label(s['condition_group'])} · {fmt.measure_label(s['measure'])}",
+            "x": [r["period"] for r in shown], "y": [r["g_z"] for r in shown],
+            "error_y": {"type": "data", "symmetric": False, "array": [r["g_z_ci_high"] - r["g_z"] for r in shown],
+                        "arrayminus": [r["g_z"] - r["g_z_ci_low"] for r in shown], "thickness": 1.2, "width": 3},
+            "line": {"color": color}, "marker": {"color": color},
+            "hovertext": [f"{fmt.condition_label(s['condition_group'])} · {r['period']}<br>g_z {fmt.number(r['g_z'])}"
+                          f" [{fmt.number(r['g_z_ci_low'])}, {fmt.number(r['g_z_ci_high'])}]<br>n = {fmt.count(r['n'])}"
+                          for r in shown],
+            "hoverinfo": "text",
+        })
+    return figure(traces, 360, xaxis={"type": "category", "title": {"text": "episodes started in"}},
+                  yaxis={"title": {"text": "g_z (95% CI)"}, "zeroline": True}, legend={"orientation": "h", "y": -0.35})
+
+
 # ---- the evidence pack -------------------------------------------------------------------
 
 def bands_chart(cells: list[dict], min_n: int, mcid_text: str) -> dict:
