@@ -36,3 +36,14 @@ def effect_sizes(warehouse_db: DuckDBResource, settings: OutcomesSettings) -> dg
     with warehouse_db.get_connection() as con:
         rows = models.build_effect_sizes(con, settings.contract_settings())
     return dg.MaterializeResult(metadata={"cells": rows})
+
+
+CLINIC_TRENDS = dg.AssetKey(["marts", "clinic_trends"])
+
+
+@dg.asset(key=CLINIC_TRENDS, group_name="marts", kinds={"duckdb"}, deps=[EPISODE_OUTCOMES, EFFECT_SIZES],
+          description="Each clinic's effect by the quarter (Safe Harbor: year) its episodes started (suppressed).")
+def clinic_trends(warehouse_db: DuckDBResource, settings: OutcomesSettings) -> dg.MaterializeResult:
+    with warehouse_db.get_connection() as con:
+        rows = models.build_clinic_trends(con, settings.contract_settings())
+    return dg.MaterializeResult(metadata={"rows": rows})

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.marts import COMPLETENESS, EFFECT_SIZES, EPISODE_OUTCOMES
+from assets.marts import CLINIC_TRENDS, COMPLETENESS, EFFECT_SIZES, EPISODE_OUTCOMES
 from assets.synthesis import BENCHMARKS, DOSE, POOLED
 from pipeline import provenance, reports
 from pipeline.resources import OutcomesSettings
@@ -13,7 +13,7 @@ from pipeline.resources import OutcomesSettings
 REPORTS = dg.AssetKey(["reports", "index"])
 
 
-@dg.asset(key=REPORTS, group_name="reports", kinds={"html"}, deps=[EFFECT_SIZES, COMPLETENESS, EPISODE_OUTCOMES, POOLED, DOSE, BENCHMARKS],
+@dg.asset(key=REPORTS, group_name="reports", kinds={"html"}, deps=[EFFECT_SIZES, COMPLETENESS, EPISODE_OUTCOMES, POOLED, DOSE, BENCHMARKS, CLINIC_TRENDS],
           description="reports/index.html and the pages it links, from the marts only.")
 def published_reports(context: dg.AssetExecutionContext, warehouse_db: DuckDBResource,
                       settings: OutcomesSettings) -> dg.MaterializeResult:

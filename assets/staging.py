@@ -1,10 +1,15 @@
-"""Splitting received rows into ``staging`` (typed, valid) and ``quarantine`` (with reasons)."""
+"""Splitting received rows into ``staging`` (typed, valid) and ``quarantine`` (with reasons).
+
+Not partitioned: each run splits every batch received and not yet split (in a batch's own run,
+that batch), set-based in one statement per table, so a batch whose run stopped after ``raw``
+is staged by the next run and the tables always hold every accepted batch.
+"""
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.raw import RAW_MEASUREMENTS, RAW_SESSIONS
-from pipeline import quality, staging
+from pipeline import provenance, quality, staging
 
 STG_SESSIONS = dg.AssetKey(["staging", "sessions"])
 STG_MEASUREMENTS = dg.AssetKey(["staging", "measurements"])
@@ -36,10 +41,12 @@ def staged_sessions(warehouse_db: DuckDBResource):
                      description="Rejected outcome scores, as received, with reason codes."),
     ],
 )
-def staged_measurements(warehouse_db: DuckDBResource):
+def staged_measurements(context: dg.AssetExecutionContext, warehouse_db: DuckDBResource):
     with warehouse_db.get_connection() as con:
         batches = staging.pending_batches(con)
         staged, quarantined = staging.stage_measurements(con, batches)
+        if context.has_partition_key or context.has_partition_key_range:  # a batch's own run ends here
+            provenance.finish_run(con, context.run.run_id)
     yield dg.MaterializeResult(asset_key=STG_MEASUREMENTS, metadata={"batches": len(batches), "rows_staged": staged})
     yield dg.MaterializeResult(asset_key=Q_MEASUREMENTS, metadata={"batches": len(batches), "rows_quarantined": quarantined})
 

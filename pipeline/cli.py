@@ -21,6 +21,11 @@ from pipeline.errors import OutcomesError
 
 log = logging.getLogger("outcomes")
 
+# numpy's OpenBLAS threads spin while they wait: next to DuckDB's threads (or any other load) on
+# a small machine they made the case-mix models 10x slower (docs/scaling.md). Every matrix the
+# pipeline hands numpy is small, so one thread is also the fastest. Set before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 DEMO_DEFAULTS = {"clinics": 8, "patients": 3000, "seed": 7}
 
 
@@ -84,6 +89,9 @@ def cmd_demo(args) -> int:
 
 def _failure_message(result) -> str:
     """The first error of a failed Dagster run, as the user's plain sentence when it is one."""
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    if failed:  # a blocking check stops the run: its own sentence is the message
+        return "; ".join(f"check {e.check_name} failed: {e.description}" for e in failed)
     for event in result.all_events:
         if not event.is_step_failure:
             continue
@@ -124,12 +132,13 @@ def cmd_run(args) -> int:
             instance=instance, raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
+        steps = _step_seconds(instance, result.run_id)
     if not result.success:
         raise OutcomesError(_failure_message(result))
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     if failed:
         raise OutcomesError("; ".join(f"check {e.check_name} failed: {e.description}" for e in failed))
-    _summary(wh, reports_dir, time.perf_counter() - started)
+    _summary(wh, reports_dir, time.perf_counter() - started, steps)
     if args.open:
         _open(reports_dir / "index.html")
     return 0
@@ -143,7 +152,21 @@ def _open(page: Path) -> None:
     webbrowser.open(page.resolve().as_uri())
 
 
-def _summary(wh: Path, reports_dir: Path, seconds: float) -> None:
+def _step_seconds(instance, run_id: str) -> dict[str, float]:
+    """Wall-clock seconds of each step of a run (asset or check), in execution order."""
+    started, seconds = {}, {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
+            seconds[event.step_key] = entry.timestamp - started[event.step_key]
+    return seconds
+
+
+def _summary(wh: Path, reports_dir: Path, seconds: float, steps: dict[str, float] | None = None) -> None:
     from pipeline import warehouse
 
     con = warehouse.connect(wh, read_only=True)
@@ -155,6 +178,8 @@ def _summary(wh: Path, reports_dir: Path, seconds: float) -> None:
     log.info("Done in %.1f s. Batches: %d accepted, %d rejected. Sessions: %d staged, %d quarantined; "
              "scores: %d staged, %d quarantined.", seconds, *b[:6])
     log.info("Episodes: %d; episode x measure outcomes: %d. Effect-size cells: %d published, %d suppressed.", *b[6:10])
+    if steps:
+        log.info("Steps (s): %s.", ", ".join(f"{k} {v:.1f}" for k, v in steps.items()))
     log.info("Reports: %s", (reports_dir / "index.html").resolve())
 
 

@@ -2,38 +2,114 @@
 
 Paths come from the environment for ``dagster dev`` (OUTCOMES_INBOX, OUTCOMES_WAREHOUSE,
 OUTCOMES_REPORTS) and from the command line for ``outcomes run``.
+
+Two ways to run the same assets (docs/scaling.md):
+
+- ``outcomes run``: the implicit asset job, in-process, without partition keys: every new
+  batch folder of the inbox, then the marts and the reports.
+- Deployed (``dagster dev`` or a Dagster instance): export batches are the dynamic partitions
+  ``export_batches``; the ``inbox_sensor`` registers each new (or changed) batch folder and
+  launches its ``ingest_batches`` run (raw and staging of that batch only, in parallel with
+  others under the multiprocess executor; DuckDB's single writer lock serializes their writes);
+  the ``marts_and_reports`` schedule rebuilds the marts and the reports when batches arrived.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import time
+from pathlib import Path
 
-import dagster as dg
-from dagster_duckdb import DuckDBResource
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads: see pipeline/cli.py
 
-from assets import intermediate, marts, raw, reports, staging, synthesis
-from pipeline.resources import OutcomesSettings
+import dagster as dg  # noqa: E402
+from dagster_duckdb import DuckDBResource  # noqa: E402
+
+from assets import intermediate, marts, quality, raw, reports, staging, synthesis  # noqa: E402
+from pipeline.resources import OutcomesSettings  # noqa: E402
 
 DEFAULT_INBOX = "data/inbox"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_REPORTS = "reports"
 
-ASSET_MODULES = (raw, staging, intermediate, marts, synthesis, reports)
+ASSET_MODULES = (raw, staging, quality, intermediate, marts, synthesis, reports)
+INGEST_JOB = "ingest_batches"
+MARTS_JOB = "marts_and_reports"
+SETTLE_SECONDS = 60  # a batch folder untouched this long is complete (not still being copied in)
+PARALLEL_STEPS = 2  # steps at once per run under the multiprocess executor (the machine's cores)
+
+ingest_batches = dg.define_asset_job(
+    INGEST_JOB, selection=dg.AssetSelection.groups("raw", "staging", "quarantine"),
+    partitions_def=raw.EXPORT_BATCHES,
+    description="One export batch (a partition): check it whole, load it into raw, split it into staging and quarantine.")
+marts_and_reports = dg.define_asset_job(
+    MARTS_JOB, selection=dg.AssetSelection.groups("intermediate", "marts", "reports"),
+    description="Episodes, marts, evidence syntheses and reports from everything staged so far.")
+
+
+def batch_fingerprint(folder: Path) -> str | None:
+    """Names, sizes and modification times of a batch folder's files; None while it may still be
+    written to (a file changed in the last SETTLE_SECONDS) or when it holds no file."""
+    files = sorted((p.name, p.stat()) for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not files or time.time() - max(st.st_mtime for _, st in files) < SETTLE_SECONDS:
+        return None
+    text = "\n".join(f"{name}:{st.st_size}:{st.st_mtime_ns}" for name, st in files)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dg.sensor(job=ingest_batches, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Registers each new batch folder of the inbox as a partition and launches its run; "
+                       "a folder whose files changed (a corrected delivery) is run again.")
+def inbox_sensor(context: dg.SensorEvaluationContext, settings: OutcomesSettings):
+    inbox = Path(settings.inbox)
+    if not inbox.is_dir():
+        return dg.SkipReason(f"the inbox {inbox} does not exist")
+    known = set(context.instance.get_dynamic_partitions(raw.EXPORT_BATCHES.name))
+    new, requests = [], []
+    for folder in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        fingerprint = batch_fingerprint(folder)
+        if fingerprint is None:
+            continue
+        if folder.name not in known:
+            new.append(folder.name)
+        # the run key makes each content of a folder run once, however often the sensor looks
+        requests.append(dg.RunRequest(partition_key=folder.name, run_key=f"{folder.name}:{fingerprint}"))
+    return dg.SensorResult(run_requests=requests,
+                           dynamic_partitions_requests=[raw.EXPORT_BATCHES.build_add_request(new)] if new else [])
+
+
+def _batches_since_marts(context: dg.ScheduleEvaluationContext) -> bool:
+    """Run the marts only when a batch was staged after their last build."""
+    staged = context.instance.get_latest_materialization_event(staging.STG_MEASUREMENTS)
+    built = context.instance.get_latest_materialization_event(marts.EFFECT_SIZES)
+    return staged is not None and (built is None or staged.timestamp > built.timestamp)
+
+
+marts_schedule = dg.ScheduleDefinition(
+    name="marts_and_reports_hourly", job=marts_and_reports, cron_schedule="15 * * * *",
+    should_execute=_batches_since_marts, default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every hour, when batches were staged since the last build: the marts and the reports.")
 
 
 def build_definitions(inbox: str = DEFAULT_INBOX, warehouse: str = DEFAULT_WAREHOUSE,
                       reports_dir: str = DEFAULT_REPORTS, memory_limit: str | None = None,
-                      **settings) -> dg.Definitions:
+                      executor: dg.ExecutorDefinition = dg.in_process_executor, **settings) -> dg.Definitions:
+    """The definitions on these paths. ``outcomes run`` and the tests use the in-process executor
+    (4x faster for small steps); the deployed code location the multiprocess one."""
     assets = dg.load_assets_from_modules(list(ASSET_MODULES))
     checks = dg.load_asset_checks_from_modules(list(ASSET_MODULES))
     config = {"memory_limit": memory_limit} if memory_limit else {}
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
+        jobs=[ingest_batches, marts_and_reports],
+        sensors=[inbox_sensor],
+        schedules=[marts_schedule],
         resources={
             "warehouse_db": DuckDBResource(database=warehouse, connection_config=config),
             "settings": OutcomesSettings(inbox=inbox, reports=reports_dir, **settings),
         },
-        executor=dg.in_process_executor,
+        executor=executor,
     )
 
 
@@ -41,4 +117,6 @@ defs = build_definitions(
     inbox=os.environ.get("OUTCOMES_INBOX", DEFAULT_INBOX),
     warehouse=os.environ.get("OUTCOMES_WAREHOUSE", DEFAULT_WAREHOUSE),
     reports_dir=os.environ.get("OUTCOMES_REPORTS", DEFAULT_REPORTS),
+    memory_limit=os.environ.get("OUTCOMES_MEMORY_LIMIT") or None,
+    executor=dg.multiprocess_executor.configured({"max_concurrent": PARALLEL_STEPS}),
 )

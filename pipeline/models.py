@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from pipeline import contract, synthesis
-from pipeline.effects import effect_sizes
+from pipeline.effects import clinic_trends, effect_sizes
 from pipeline.suppression import suppress_counts
 from pipeline.warehouse import REGISTRY_FILES, count, frame, run, table_frame
 
@@ -60,7 +60,8 @@ def build_episodes(con: duckdb.DuckDBPyConnection, settings: contract.Settings) 
     run(con, "intermediate/int_episode_sessions", {"gap_days": settings.episode_gap_days})
     run(con, "intermediate/int_episodes", band_params())
     run(con, "intermediate/int_episode_measures")
-    counts = {t: count(con, "intermediate", t) for t in ("int_sessions", "int_episodes", "int_episode_measures")}
+    counts = {t: count(con, "intermediate", t) for t in ("int_episode_sessions", "int_episodes", "int_episode_measures")}
+    counts["int_sessions"] = counts["int_episode_sessions"]  # the same sessions (counting the view would compute it)
     log.info("[episodes] %d sessions in %d episodes; %d episode x measure series",
              counts["int_sessions"], counts["int_episodes"], counts["int_episode_measures"])
     return counts
@@ -122,6 +123,17 @@ def _replace_table(con: duckdb.DuckDBPyConnection, name: str, frame) -> None:
         con.execute(f"create or replace table {name} as select * from _frame")
     finally:
         con.unregister("_frame")
+
+
+def build_clinic_trends(con: duckdb.DuckDBPyConnection, settings: contract.Settings) -> int:
+    """marts.clinic_trends: each clinic's effect by the quarter (or year) its episodes started."""
+    with _one_thread(con):
+        run(con, "intermediate/int_trend_cells")
+    table = clinic_trends(table_frame(con, "intermediate", "int_trend_cells"), table_frame(con, "marts", "effect_sizes"),
+                          settings.suppression_min_n)
+    _replace_table(con, "marts.clinic_trends", table)
+    log.info("[marts] clinic_trends: %d clinic x condition x measure x period rows", len(table))
+    return len(table)
 
 
 def _duration_params() -> dict:

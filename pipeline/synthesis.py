@@ -10,9 +10,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from pipeline import contract, stats
-from pipeline.stats import riskadjust
 from pipeline.suppression import Hierarchy, suppress_counts
 
 log = logging.getLogger("outcomes")
@@ -131,37 +131,111 @@ def _design(frame: pd.DataFrame) -> np.ndarray:
     return np.hstack(parts)
 
 
-def clinic_benchmarks(outcomes: pd.DataFrame, effects: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _ols_grouped(X: np.ndarray, n: np.ndarray, mean: np.ndarray, m2: np.ndarray) -> tuple[np.ndarray, dict]:
+    """``riskadjust.ols`` on episodes that share design rows: row g stands for ``n[g]`` episodes
+    whose improvement has mean ``mean[g]`` and sum of squared deviations ``m2[g]``.
+
+    The normal equations of the episodes are those of the groups weighted by n, so the
+    (minimum-norm) coefficients and fitted values are the same; R^2 and RMSE add the groups'
+    within sums of squares: SS_res = sum(m2) + sum(n (mean - fitted)^2).
+    """
+    w = np.sqrt(n)
+    coef, *_ = np.linalg.lstsq(X * w[:, None], mean * w, rcond=None)
+    fitted = X @ coef
+    total = float(n.sum())
+    grand = float(np.dot(n, mean)) / total
+    within = float(m2.sum())
+    ss_res = within + float(np.dot(n, (mean - fitted) ** 2))
+    ss_tot = within + float(np.dot(n, (mean - grand) ** 2))
+    return fitted, {"parameters": int(np.linalg.matrix_rank(X)),
+                    "r2_improvement": 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan"),
+                    "rmse_improvement": float(np.sqrt(ss_res / total))}
+
+
+def _logistic_grouped(X: np.ndarray, n: np.ndarray, successes: np.ndarray, max_iter: int = 50,
+                      tol: float = 1e-10, ridge: float = 1e-8) -> tuple[np.ndarray, float]:
+    """``riskadjust.logistic`` on binomial groups (``successes`` of ``n`` episodes per design row):
+    the same IRLS steps, ridge, clipping and stopping rule, with the episodes' weights
+    ``W = n p (1 - p)`` and score ``X' (s - n p)``; the deviance is the episodes' deviance.
+    Returns the fitted probability of each group and McFadden's pseudo R^2.
+    """
+    p = X.shape[1]
+    beta = np.zeros(p)
+    total, hits = float(n.sum()), float(successes.sum())
+    ybar = hits / total
+    null_dev = -2.0 * (hits * np.log(ybar) + (total - hits) * np.log(1 - ybar)) if 0 < ybar < 1 else 0.0
+    dev_old, eps = np.inf, 1e-15
+    for _ in range(max_iter):
+        prob = 1.0 / (1.0 + np.exp(-np.clip(X @ beta, -30, 30)))
+        w = n * prob * (1 - prob)
+        hess = X.T @ (X * w[:, None]) + ridge * np.eye(p)
+        beta = beta + np.linalg.solve(hess, X.T @ (successes - n * prob))
+        prob = 1.0 / (1.0 + np.exp(-np.clip(X @ beta, -30, 30)))
+        dev = -2.0 * float(np.sum(successes * np.log(prob + eps) + (n - successes) * np.log(1 - prob + eps)))
+        if abs(dev - dev_old) < tol * (abs(dev) + 0.1):
+            break
+        dev_old = dev
+    return prob, (1.0 - dev / null_dev if null_dev > 0 else float("nan"))
+
+
+def clinic_benchmarks(groups: pd.DataFrame, effects: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Observed vs expected per clinic x condition x measure, and the fit of each measure's models.
 
     Expected improvement: OLS per measure on baseline + condition + age band + sex + payer;
-    expected responder: logistic regression on the same. A cell is suppressed exactly when its
-    ``all``-band clinic cell of marts.effect_sizes is, and its responder figures are null when
-    that cell's are.
+    expected responder: logistic regression on the same (``riskadjust.ols`` and
+    ``riskadjust.logistic``, fitted on the grouped episodes of sql/marts/benchmark_inputs.sql:
+    exact, since episodes of a group share their design row). Per clinic, as
+    ``riskadjust.observed_minus_expected``: the mean of observed - expected with a t interval
+    on its SD (improvement), and with the normal interval ``z sqrt(sum e (1 - e)) / n``
+    (responders). A cell is suppressed exactly when its ``all``-band clinic cell of
+    marts.effect_sizes is, and its responder figures are null when that cell's are.
     """
     frames, fits = [], []
-    for measure, g in outcomes.groupby("measure", sort=True):
+    pattern = ["condition_group", *BENCHMARK_COVARIATES[1:], "baseline"]
+    for measure, g in groups.groupby("measure", sort=True):
         g = g.reset_index(drop=True)
-        X = _design(g)
-        lin = riskadjust.ols(X, g["improvement"].to_numpy(float))
-        logit = riskadjust.logistic(X, g["responder"].astype(float).to_numpy())
-        fits.append({"measure": measure, "episodes": len(g), "parameters": lin.p, "r2_improvement": lin.r2,
-                     "rmse_improvement": lin.rmse, "pseudo_r2_responder": logit.pseudo_r2})
-        frames.append(g.assign(expected=lin.fitted, expected_p=logit.fitted))
+        g["sum_improvement"] = g["n"] * g["mean_improvement"]
+        design = g.groupby(pattern, sort=True, dropna=False).agg(
+            n=("n", "sum"), sum_improvement=("sum_improvement", "sum"), responders=("responders", "sum")).reset_index()
+        # the pattern's within sum of squares: the clinics' own plus their means' spread around the pattern's mean
+        design_mean = design["sum_improvement"] / design["n"]
+        g = g.merge(design[pattern].assign(_row=np.arange(len(design)), _mean=design_mean), on=pattern, how="left")
+        m2 = (g["m2_improvement"] + g["n"] * (g["mean_improvement"] - g["_mean"]) ** 2).groupby(g["_row"]).sum()
+        X = _design(design)
+        n = design["n"].to_numpy(float)
+        fitted, lin = _ols_grouped(X, n, design_mean.to_numpy(float), m2.sort_index().to_numpy(float))
+        prob, pseudo_r2 = _logistic_grouped(X, n, design["responders"].to_numpy(float))
+        fits.append({"measure": measure, "episodes": int(n.sum()), **lin, "pseudo_r2_responder": pseudo_r2})
+        frames.append(g.assign(expected=fitted[g["_row"].to_numpy()], expected_p=prob[g["_row"].to_numpy()]))
     if not frames:
         return pd.DataFrame(columns=BENCH_COLUMNS), pd.DataFrame(fits, columns=FIT_COLUMNS)
     scored = pd.concat(frames, ignore_index=True)
-    rows = []
-    for (clinic, cg, measure), g in scored.groupby(["clinic_id", "condition_group", "measure"], sort=True):
-        imp = riskadjust.observed_minus_expected(g["improvement"], g["expected"], "mean")
-        resp = riskadjust.observed_minus_expected(g["responder"].astype(float), g["expected_p"], "rate")
-        rows.append({"clinic_id": clinic, "condition_group": cg, "measure": measure, "n": imp.n,
-                     "observed_improvement": imp.observed, "expected_improvement": imp.expected,
-                     "difference": imp.difference, "difference_ci_low": imp.ci_low, "difference_ci_high": imp.ci_high,
-                     "observed_responder_rate": resp.observed, "expected_responder_rate": resp.expected,
-                     "responder_difference": resp.difference, "responder_difference_ci_low": resp.ci_low,
-                     "responder_difference_ci_high": resp.ci_high})
-    bench = pd.DataFrame(rows)
+    n = scored["n"].astype(float)
+    resid = scored["mean_improvement"] - scored["expected"]
+    scored = scored.assign(
+        sum_o=n * scored["mean_improvement"], sum_e=n * scored["expected"],
+        ss=scored["m2_improvement"] + n * resid ** 2, sum_p=n * scored["expected_p"],
+        var_p=n * scored["expected_p"] * (1 - scored["expected_p"]))
+    cells = scored.groupby(["clinic_id", "condition_group", "measure"], sort=True).agg(
+        n=("n", "sum"), sum_o=("sum_o", "sum"), sum_e=("sum_e", "sum"), ss=("ss", "sum"),
+        responders=("responders", "sum"), sum_p=("sum_p", "sum"), var_p=("var_p", "sum")).reset_index()
+    cn = cells["n"].to_numpy(float)
+    diff = (cells["sum_o"] - cells["sum_e"]).to_numpy(float) / cn
+    several = cn >= 2
+    dof = np.where(several, cn - 1, 1)
+    sd = np.sqrt(np.maximum(cells["ss"].to_numpy(float) - cn * diff ** 2, 0.0) / dof)
+    half = sps.t.ppf(0.975, dof) * sd / np.sqrt(cn)
+    rate_diff = (cells["responders"] - cells["sum_p"]).to_numpy(float) / cn
+    rate_half = sps.norm.ppf(0.975) * np.sqrt(cells["var_p"].to_numpy(float)) / cn
+    bench = pd.DataFrame({
+        "clinic_id": cells["clinic_id"], "condition_group": cells["condition_group"], "measure": cells["measure"],
+        "n": cells["n"].astype("int64"),
+        "observed_improvement": cells["sum_o"] / cn, "expected_improvement": cells["sum_e"] / cn,
+        "difference": diff, "difference_ci_low": np.where(several, diff - half, np.nan),
+        "difference_ci_high": np.where(several, diff + half, np.nan),
+        "observed_responder_rate": cells["responders"] / cn, "expected_responder_rate": cells["sum_p"] / cn,
+        "responder_difference": rate_diff, "responder_difference_ci_low": np.where(several, rate_diff - rate_half, np.nan),
+        "responder_difference_ci_high": np.where(several, rate_diff + rate_half, np.nan)})
     flags = effects[(effects["level"] == "clinic") & (effects["frequency_band"] == contract.ALL_BANDS)]
     flags = flags.assign(resp_hidden=flags["responders"].isna())[["clinic_id", "condition_group", "measure", "suppressed", "resp_hidden"]]
     bench = bench.merge(flags, on=["clinic_id", "condition_group", "measure"], how="left")
@@ -170,6 +244,7 @@ def clinic_benchmarks(outcomes: pd.DataFrame, effects: pd.DataFrame) -> tuple[pd
     figures = [c for c in BENCH_COLUMNS if c not in ("clinic_id", "condition_group", "measure", "suppressed")]
     responder_figures = [c for c in figures if "responder" in c]
     bench[figures] = bench[figures].astype("object")
+    bench[figures] = bench[figures].where(bench[figures].notna(), None)
     bench.loc[bench["suppressed"], figures] = None
     bench.loc[bench["resp_hidden"], responder_figures] = None
     return bench[BENCH_COLUMNS], pd.DataFrame(fits, columns=FIT_COLUMNS)
