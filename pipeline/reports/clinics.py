@@ -103,6 +103,7 @@ def page(data: ReportData, clinic_id: str) -> Page:
         "completeness": [{**r, "network": comp_net.get((r["condition_group"], r["measure"]))}
                          for r in completeness_rows(data, "clinic", clinic_id)],
         "quality": quality_summary(data, clinic_id),
-        "methods": methods.paragraph("clinic", data.settings, measures, benchmarks=data.benchmarks is not None),
+        "methods": methods.paragraph("clinic", data.settings, measures, benchmarks=data.benchmarks is not None,
+                                     model_fit=data.model_fit),
     }
     return Page(f"clinics/{clinic_id}.html", "clinic.html", f"Clinic {clinic_id}", context)

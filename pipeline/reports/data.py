@@ -25,7 +25,8 @@ COUNT_COLUMNS = frozenset({
     "k", "rows", "rows_raw", "rows_staged", "rows_quarantined", "unexpected_count",
     "batches_new", "batches_rejected",
 })
-OPTIONAL_MARTS = ("pooled_effects", "dose_response", "dose_response_points", "clinic_benchmarks", "clinic_trends")
+OPTIONAL_MARTS = ("pooled_effects", "dose_response", "dose_response_points", "clinic_benchmarks", "clinic_trends",
+                  "benchmark_model_fit")
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
@@ -94,6 +95,7 @@ class ReportData:
     dose_points: pd.DataFrame | None = None
     benchmarks: pd.DataFrame | None = None
     trends: pd.DataFrame | None = None
+    model_fit: pd.DataFrame | None = None
 
     @property
     def min_n(self) -> int:
@@ -209,7 +211,7 @@ def load(con: duckdb.DuckDBPyConnection, run_id: str, settings: contract.Setting
         checks=query(con, "checks"), runs=query(con, "runs"),
         pooled=optional["pooled_effects"], dose=optional["dose_response"],
         dose_points=optional["dose_response_points"], benchmarks=optional["clinic_benchmarks"],
-        trends=optional["clinic_trends"],
+        trends=optional["clinic_trends"], model_fit=optional["benchmark_model_fit"],
     )
     min_n = settings.suppression_min_n
     if data.benchmarks is not None:

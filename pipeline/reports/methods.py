@@ -136,13 +136,23 @@ def dose_response_text() -> str:
     )
 
 
-def benchmark_text() -> str:
-    return (
-        "Risk adjustment follows FOTO and the Keet IROMS registry: an episode's expected improvement "
-        "comes from a model fitted on the whole network (baseline score, age band, sex, condition "
-        "group, payer, measure); a clinic's score is observed minus expected, averaged over its "
-        "episodes, with a 95% CI, and likewise for its responder rate."
+def benchmark_text(fits=None) -> str:
+    """The risk-adjustment model, and its fit on this network when ``fits`` (marts.benchmark_model_fit) is given."""
+    text = (
+        "Risk adjustment follows FOTO and the Keet IROMS registry: for each measure, an ordinary "
+        "least-squares model fitted on the whole network predicts an episode's improvement, and a "
+        "logistic model its chance of reaching the MCID, from the baseline score, condition group, "
+        "age band, sex and payer (a missing value is its own category); a clinic's score is observed "
+        "minus expected averaged over its episodes, with a t interval on the residuals for improvement "
+        "and a normal interval with variance sum p(1 - p) / n^2 for the responder rate."
     )
+    if fits is not None and len(fits):
+        r2 = fits["r2_improvement"].astype(float)
+        pr2 = fits["pseudo_r2_responder"].astype(float)
+        text += (f" On this network the models explain R^2 = {r2.min():.2f} to {r2.max():.2f} of the variance of "
+                 f"improvement across the {len(fits)} measures (McFadden pseudo-R^2 of responding "
+                 f"{pr2.min():.2f} to {pr2.max():.2f}): case mix accounts for part of the differences, not all.")
+    return text
 
 
 def quality_text(settings: contract.Settings) -> str:
@@ -158,7 +168,7 @@ def quality_text(settings: contract.Settings) -> str:
 
 def paragraph(report: str, settings: contract.Settings, measures: Iterable[dict],
               pooled_methods: Iterable[str] | None = None, dose_response: bool = False,
-              benchmarks: bool = False) -> str:
+              benchmarks: bool = False, model_fit=None) -> str:
     """The methods paragraph of one report (``index``, ``clinic``, ``evidence`` or ``quality``).
 
     ``pooled_methods`` is the set of pooling methods present (None when marts.pooled_effects
@@ -180,7 +190,7 @@ def paragraph(report: str, settings: contract.Settings, measures: Iterable[dict]
         if report == "evidence" and dose_response:
             parts.append(dose_response_text())
         if report == "clinic" and benchmarks:
-            parts.append(benchmark_text())
+            parts.append(benchmark_text(model_fit))
         parts.append(completeness_text())
         parts.append(suppression_text(settings))
     return " ".join(parts)
