@@ -1,8 +1,8 @@
 """Are parallel partition runs worth it on one machine? Times K export batches loaded three ways:
 
   (1) one single-run backfill of the K partitions (BackfillPolicy.single_run), in-process;
-  (2) K partition runs one after another, each in its own process under the multiprocess
-      executor (what the sensor launches, one at a time);
+  (2) K partition runs one after another, each in its own process (what the sensor launches,
+      one at a time), under the multiprocess executor and under the in-process executor;
   (3) the same K runs, ``--parallel`` at a time (the run queue allowing parallel runs).
 
     .venv/bin/python benchmarks/parallel_partitions.py BATCHES_DIR [--batches 8] [--parallel 2]
@@ -36,8 +36,10 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 def ingest_job() -> dg.JobDefinition:
     """The deployed job, reconstructable (each step's process loads this file again)."""
+    executor = (dg.multiprocess_executor.configured({"max_concurrent": PARALLEL_STEPS})
+                if os.environ.get("BENCH_EXECUTOR", "multiprocess") == "multiprocess" else dg.in_process_executor)
     defs = build_definitions(os.environ["OUTCOMES_INBOX"], os.environ["OUTCOMES_WAREHOUSE"], tempfile.gettempdir(),
-                             executor=dg.multiprocess_executor.configured({"max_concurrent": PARALLEL_STEPS}))
+                             ingest_executor=executor)
     return defs.resolve_job_def(INGEST_JOB)
 
 
@@ -58,10 +60,11 @@ def staged(warehouse: Path) -> tuple:
         con.close()
 
 
-def separate_runs(inbox: Path, root: Path, keys: list[str], parallel: int) -> tuple[float, Path]:
-    home, warehouse = root / f"home-{parallel}", root / f"runs-{parallel}.duckdb"
+def separate_runs(inbox: Path, root: Path, keys: list[str], parallel: int, executor: str) -> tuple[float, Path]:
+    home, warehouse = root / f"home-{executor}-{parallel}", root / f"runs-{executor}-{parallel}.duckdb"
     home.mkdir()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "OUTCOMES_INBOX": str(inbox), "OUTCOMES_WAREHOUSE": str(warehouse)}
+    env = {**os.environ, "DAGSTER_HOME": str(home), "OUTCOMES_INBOX": str(inbox), "OUTCOMES_WAREHOUSE": str(warehouse),
+           "BENCH_EXECUTOR": executor}
     with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
         instance.add_dynamic_partitions("export_batches", keys)
 
@@ -105,12 +108,16 @@ def main(argv: list[str] | None = None) -> int:
         assert d.resolve_job_def(INGEST_JOB).execute_in_process(instance=instance, tags=tags, run_config=QUIET).success
     one_run = time.perf_counter() - started
 
-    serial, serial_wh = separate_runs(inbox, root, keys, 1)
-    parallel, parallel_wh = separate_runs(inbox, root, keys, args.parallel)
-    same = staged(single) == staged(serial_wh) == staged(parallel_wh)
-    print(f"{len(keys)} batches: one single-run backfill (in-process) {one_run:.1f} s; "
-          f"{len(keys)} partition runs (multiprocess executor) one at a time {serial:.1f} s, "
-          f"{args.parallel} at a time {parallel:.1f} s (x{serial / parallel:.2f}); staged rows identical: {same}")
+    lines, same = [], True
+    for executor in ("multiprocess", "in_process"):
+        serial, serial_wh = separate_runs(inbox, root, keys, 1, executor)
+        parallel, parallel_wh = separate_runs(inbox, root, keys, args.parallel, executor)
+        same = same and staged(single) == staged(serial_wh) == staged(parallel_wh)
+        lines.append(f"  {len(keys)} partition runs, {executor} executor: one at a time {serial:.1f} s "
+                     f"({serial / len(keys):.1f} s a run), {args.parallel} at a time {parallel:.1f} s (x{serial / parallel:.2f})")
+    print(f"{len(keys)} batches: one single-run backfill (in-process) {one_run:.1f} s")
+    print("\n".join(lines))
+    print(f"  staged rows identical in every way: {same}")
     return 0 if same else 1
 
 

@@ -5,13 +5,16 @@
 -- value}, ordered by those fields in turn, so min/max of the structs pick the first or last
 -- score with its value. One aggregation: the last post (or last score) is after the baseline
 -- exactly when the episode's last post (or last score) is, so no second pass is needed.
-create or replace table intermediate.int_episode_measures as
+-- Episodes never cross clinics: the clinics in $clinics are added at a time (pipeline/models.py
+-- splits the network into chunks of whole clinics, so the aggregation's memory stays bounded).
+insert into intermediate.int_episode_measures
 with scores as (
     select
         es.clinic_id, es.patient_id, es.episode_id, m.measure, m.timepoint,
         {'day': es.day_number, 'session': es.session_id, 'post': m.timepoint <> 'pre', 'value': m.value} as s
     from staging.measurements as m
     join intermediate.int_episode_sessions as es using (clinic_id, session_id)
+    where list_contains($clinics, m.clinic_id) and list_contains($clinics, es.clinic_id)
 ),
 
 series as (

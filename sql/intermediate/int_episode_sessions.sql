@@ -1,12 +1,13 @@
 -- intermediate.int_episode_sessions: each session with its episode of care. The clinic's
 -- episode_id where given; otherwise, per patient and condition group, a new episode starts
 -- when more than $gap_days days pass between two sessions (contract section 3).
--- Only the columns the later models use (int_sessions has them all).
+-- Only the columns the later models use: writing this table is most of its cost (int_sessions,
+-- a view, has every column, with the batch each session came from).
 create or replace table intermediate.int_episode_sessions as
 with sessions as (
     select
-        clinic_id, patient_id, session_id, episode_id, condition_code, condition_group, day_number,
-        session_date, session_year, duration_min, age_band, sex, payer, _batch_id
+        clinic_id, patient_id, session_id, episode_id, condition_group, day_number,
+        session_date, session_year, duration_min, age_band, sex, payer
     from intermediate.int_sessions
 ),
 

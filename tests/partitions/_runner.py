@@ -1,5 +1,6 @@
 """One export batch's ``ingest_batches`` run, as the deployed code location launches it: its own
-process, a persistent Dagster instance (DAGSTER_HOME) and the multiprocess executor.
+process and a persistent Dagster instance (DAGSTER_HOME); the job's in-process executor, or the
+multiprocess executor when RUNNER_EXECUTOR=multiprocess.
 
     python -m tests.partitions._runner BATCH_FOLDER
 
@@ -19,9 +20,10 @@ from pipeline.definitions import INGEST_JOB, PARALLEL_STEPS, build_definitions
 
 def ingest_job() -> dg.JobDefinition:
     """The deployed job (reconstructable: each step's process imports it again)."""
+    multiprocess = os.environ.get("RUNNER_EXECUTOR") == "multiprocess"
+    executor = dg.multiprocess_executor.configured({"max_concurrent": PARALLEL_STEPS}) if multiprocess else dg.in_process_executor
     defs = build_definitions(os.environ["OUTCOMES_INBOX"], os.environ["OUTCOMES_WAREHOUSE"],
-                             os.environ.get("OUTCOMES_REPORTS", "reports"),
-                             executor=dg.multiprocess_executor.configured({"max_concurrent": PARALLEL_STEPS}))
+                             os.environ.get("OUTCOMES_REPORTS", "reports"), ingest_executor=executor)
     return defs.resolve_job_def(INGEST_JOB)
 
 
