@@ -53,7 +53,8 @@ def raw_batches(context: dg.AssetExecutionContext, warehouse_db: DuckDBResource,
         warehouse.ensure_schema(con)
         models.load_reference(con)
         provenance.start_run(con, context.run.run_id)
-        handled = _receive(context, con, Path(settings.inbox))
+        with ingest.fewer_checkpoints(con):
+            handled = _receive(context, con, Path(settings.inbox))
         provenance.count_batches(con, context.run.run_id, handled)
         rows = {t: warehouse.count(con, "raw", t) for t in ("sessions", "measurements")}
     accepted = [b.batch_id for b in handled if b.accepted]

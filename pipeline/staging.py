@@ -33,10 +33,13 @@ def _split(con: duckdb.DuckDBPyConnection, table: str, batch_ids: list[str]) -> 
     try:
         run(con, f"staging/delete_pending_{table}", params)
         run(con, f"quarantine/delete_pending_{table}", params)
-        run(con, f"staging/checked_{table}", params)
+        run(con, f"staging/typed_{table}")  # the cleaned and typed rows, as a table macro
+        run(con, f"staging/repeated_{table}", params)  # the first copy of each key received twice
+        run(con, f"staging/rejected_{table}", params)  # keys and reasons of the rows breaking a rule
         staged = scalar(con, f"staging/stg_{table}", params)
         quarantined = scalar(con, f"quarantine/{table}", params)
-        con.execute(f"drop table checked_{table}")  # a constant table name
+        con.execute(f"drop table rejected_{table}")  # constant table names
+        con.execute(f"drop table repeated_{table}")
         record = {**params, "table_name": table, "suite": SPLIT_SUITE, "expectation": SPLIT_EXPECTATION,
                   "checked_at": datetime.now(timezone.utc).replace(tzinfo=None)}
         run(con, "audit/checks_delete_split", record)

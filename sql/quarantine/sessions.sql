@@ -1,9 +1,9 @@
 -- quarantine.sessions: the rejected rows of the pending batches, exactly as received, with reasons.
 insert into quarantine.sessions
 select
-    clinic_id, patient_id, session_id, episode_id, session_date, session_day, session_year,
-    condition_code, duration_min, techniques, therapist_id, cpt_code, age_band, sex, payer,
-    _batch_id, _row_number, reasons
-from checked_sessions
-where len(reasons) > 0
-order by _batch_id, _row_number
+    r.clinic_id, r.patient_id, r.session_id, r.episode_id, r.session_date, r.session_day, r.session_year,
+    r.condition_code, r.duration_min, r.techniques, r.therapist_id, r.cpt_code, r.age_band, r.sex, r.payer,
+    r._batch_id, r._row_number, x.reasons
+from raw.sessions as r
+join rejected_sessions as x on x._batch_id = r._batch_id and x._row_number = r._row_number
+order by r._batch_id, r._row_number

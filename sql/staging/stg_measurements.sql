@@ -1,4 +1,5 @@
--- staging.measurements: the valid scores of the pending batches, typed (from checked_measurements).
+-- staging.measurements: the scores of the pending batches that break no rule, typed (every row
+-- not in rejected_measurements), in the order received (DuckDB keeps insertion order here).
 insert into staging.measurements
 select
     c_clinic_id as clinic_id,
@@ -6,8 +7,7 @@ select
     c_measure as measure,
     c_timepoint as timepoint,
     v_value as value,
-    _batch_id,
-    _row_number
-from checked_measurements
-where len(reasons) = 0
-order by _batch_id, _row_number
+    t._batch_id,
+    t._row_number
+from typed_measurements($batch_ids) as t
+anti join rejected_measurements as x on x._batch_id = t._batch_id and x._row_number = t._row_number

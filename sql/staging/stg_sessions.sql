@@ -1,4 +1,5 @@
--- staging.sessions: the valid rows of the pending batches, typed (from checked_sessions).
+-- staging.sessions: the rows of the pending batches that break no rule, typed (every row not in
+-- rejected_sessions), in the order received (DuckDB keeps insertion order through this plan).
 insert into staging.sessions
 select
     c_clinic_id as clinic_id,
@@ -16,8 +17,7 @@ select
     c_age_band as age_band,
     c_sex as sex,
     c_payer as payer,
-    _batch_id,
-    _row_number
-from checked_sessions
-where len(reasons) = 0
-order by _batch_id, _row_number
+    t._batch_id,
+    t._row_number
+from typed_sessions($batch_ids, $list_separator) as t
+anti join rejected_sessions as x on x._batch_id = t._batch_id and x._row_number = t._row_number

@@ -160,3 +160,18 @@ def test_a_single_run_backfill_of_every_partition_equals_the_single_run(inbox, t
     got, want = _tables(ranged), _tables(single)
     for name in want:
         assert got[name] == want[name], name
+
+
+def test_the_schedule_builds_the_marts_only_after_new_batches():
+    from pipeline.definitions import marts_schedule
+
+    def requests(instance) -> int:
+        data = marts_schedule.evaluate_tick(dg.build_schedule_context(instance=instance))
+        return len(data.run_requests or [])
+
+    with dg.instance_for_test() as instance:
+        assert requests(instance) == 0  # nothing staged yet
+        instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey(["staging", "measurements"])))
+        assert requests(instance) == 1
+        instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey(["marts", "effect_sizes"])))
+        assert requests(instance) == 0  # the marts are newer than the last batch
