@@ -27,7 +27,7 @@ Q_MEASUREMENTS = dg.AssetKey(["quarantine", "measurements"])
 )
 def staged_sessions(warehouse_db: DuckDBResource):
     with warehouse_db.get_connection() as con:
-        batches = staging.pending_batches(con)
+        batches = staging.pending_batches(con, "sessions")
         staged, quarantined = staging.stage_sessions(con, batches)
     yield dg.MaterializeResult(asset_key=STG_SESSIONS, metadata={"batches": len(batches), "rows_staged": staged})
     yield dg.MaterializeResult(asset_key=Q_SESSIONS, metadata={"batches": len(batches), "rows_quarantined": quarantined})
@@ -43,7 +43,7 @@ def staged_sessions(warehouse_db: DuckDBResource):
 )
 def staged_measurements(context: dg.AssetExecutionContext, warehouse_db: DuckDBResource):
     with warehouse_db.get_connection() as con:
-        batches = staging.pending_batches(con)
+        batches = staging.pending_batches(con, "measurements")
         staged, quarantined = staging.stage_measurements(con, batches)
         if context.has_partition_key or context.has_partition_key_range:  # a batch's own run ends here
             provenance.finish_run(con, context.run.run_id)

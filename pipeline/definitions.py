@@ -11,8 +11,8 @@ Two ways to run the same assets (docs/scaling.md):
   ``export_batches``; the ``inbox_sensor`` registers each new (or changed) batch folder and
   launches its ``ingest_batches`` run (raw and staging of that batch only; runs of several
   batches go in parallel, each in its own process, and DuckDB's single writer lock serializes
-  their writes); the ``marts_and_reports`` schedule rebuilds the marts and the reports when
-  batches arrived.
+  their writes); the ``marts_and_reports`` schedule runs the great-expectations suites on the
+  batches staged since, then rebuilds the marts and the reports.
 """
 from __future__ import annotations
 
@@ -39,6 +39,11 @@ MARTS_JOB = "marts_and_reports"
 SETTLE_SECONDS = 60  # a batch folder untouched this long is complete (not still being copied in)
 PARALLEL_STEPS = 2  # steps at once per run under the multiprocess executor (the machine's cores)
 
+# The great-expectations suites (a second look at what staging let through, on a sample beyond
+# 250k rows) run once per marts build over every batch staged since, not in each batch's run:
+# importing great-expectations and building its context is ~3 s whatever the batch's size, most
+# of a 1% batch's run. They are blocking, so nothing is built on a batch that fails them.
+SUITES = dg.AssetSelection.checks(quality.sessions_contract_suite, quality.measurements_contract_suite)
 
 
 def ingest_job(executor: dg.ExecutorDefinition = dg.in_process_executor) -> dg.UnresolvedAssetJobDefinition:
@@ -47,14 +52,16 @@ def ingest_job(executor: dg.ExecutorDefinition = dg.in_process_executor) -> dg.U
     side and its process per step made a 1% batch's run cost 31 s instead of 8.7 s
     (benchmarks/parallel_partitions.py). Batches still run in parallel: one run each."""
     return dg.define_asset_job(
-        INGEST_JOB, selection=dg.AssetSelection.groups("raw", "staging", "quarantine"),
+        INGEST_JOB, selection=dg.AssetSelection.groups("raw", "staging", "quarantine") - SUITES,
         partitions_def=raw.EXPORT_BATCHES, executor_def=executor,
         description="One export batch (a partition): check it whole, load it into raw, split it into staging "
-                    "and quarantine.")
+                    "and quarantine (every row against every rule of the contract; nothing lost).")
+
 
 marts_and_reports = dg.define_asset_job(
-    MARTS_JOB, selection=dg.AssetSelection.groups("intermediate", "marts", "reports"),
-    description="Episodes, marts, evidence syntheses and reports from everything staged so far.")
+    MARTS_JOB, selection=dg.AssetSelection.groups("intermediate", "marts", "reports") | SUITES,
+    description="The great-expectations suites on the batches staged since the last build, then episodes, "
+                "marts, evidence syntheses and reports from everything staged so far.")
 
 
 def batch_fingerprint(folder: Path) -> str | None:

@@ -22,9 +22,10 @@ SPLIT_SUITE = "nothing_lost"
 SPLIT_EXPECTATION = "raw_equals_staged_plus_quarantined"
 
 
-def pending_batches(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Accepted batches whose rows have not been split into staging and quarantine yet."""
-    return [r[0] for r in run(con, "audit/pending_batches")]
+def pending_batches(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Accepted batches whose ``table`` rows have not been split into staging and quarantine yet
+    (for measurements: only batches whose sessions have been)."""
+    return [r[0] for r in run(con, "audit/pending_batches", {"table_name": table, "split_suite": SPLIT_SUITE})]
 
 
 def _split(con: duckdb.DuckDBPyConnection, table: str, batch_ids: list[str]) -> tuple[int, int]:
@@ -63,6 +64,12 @@ def stage_measurements(con: duckdb.DuckDBPyConnection, batch_ids: list[str]) -> 
     counts = _split(con, "measurements", batch_ids)
     run(con, "audit/batch_counts", {"batch_ids": batch_ids})
     return counts
+
+
+def stage_pending(con: duckdb.DuckDBPyConnection) -> None:
+    """Split every pending batch, sessions first (what a run's two staging steps do)."""
+    stage_sessions(con, pending_batches(con, "sessions"))
+    stage_measurements(con, pending_batches(con, "measurements"))
 
 
 def reconciliation(con: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -36,9 +36,7 @@ def main() -> None:
         warehouse.ensure_schema(con)
         models.load_reference(con)
         ingest.receive_inbox(con, root / "inbox")
-        pending = staging.pending_batches(con)
-        staging.stage_sessions(con, pending)
-        staging.stage_measurements(con, pending)
+        staging.stage_pending(con)
         con.close()
     con = duckdb.connect(str(wh), read_only=True)
     batches = [r[0] for r in con.execute("select batch_id from audit.batches where status = 'accepted'").fetchall()]

@@ -30,9 +30,7 @@ def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
 def receive_and_stage(con: duckdb.DuckDBPyConnection, folder: Path):
     """What a run does with one batch folder, without Dagster: receive, then split."""
     batch = ingest.receive(con, folder)
-    pending = staging.pending_batches(con)
-    staging.stage_sessions(con, pending)
-    staging.stage_measurements(con, pending)
+    staging.stage_pending(con)
     return batch
 
 

@@ -123,10 +123,8 @@ def test_staging_again_after_an_interruption_counts_nothing_twice(tmp_path, wh):
     folder = new_batch(tmp_path / "c7-2026-01", "c7").write()
     receive_and_stage(wh, folder)
     wh.execute("update audit.batches set rows_staged = null where batch_id = 'c7-2026-01'")  # as if interrupted
-    pending = staging.pending_batches(wh)
-    assert pending == ["c7-2026-01"]
-    staging.stage_sessions(wh, pending)
-    staging.stage_measurements(wh, pending)
+    assert staging.pending_batches(wh, "sessions") == ["c7-2026-01"]
+    staging.stage_pending(wh)
     assert_balanced(wh, "c7-2026-01")
     split = wh.execute("select table_name, details from audit.checks where suite = $s order by 1",
                        {"s": staging.SPLIT_SUITE}).fetchall()
