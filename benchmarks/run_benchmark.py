@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clinics", type=int, default=16, help="clinics of the demo network (16 x 6 months: a batch is ~1%%)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--skip-pandas", action="store_true")
-    p.add_argument("--pandas-max-gb", type=float, default=17.0,
+    p.add_argument("--pandas-max-gb", type=float, default=19.0,
                    help="stop the pandas script when its memory passes this (the machine is shared)")
     p.add_argument("--skip-incremental", action="store_true")
     p.add_argument("--keep", action="store_true", help="keep the warehouses")
