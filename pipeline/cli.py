@@ -45,7 +45,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    from pipeline.definitions import DEFAULT_INBOX, DEFAULT_REPORTS, DEFAULT_WAREHOUSE
+    from pipeline.contract import DEFAULT_INBOX, DEFAULT_REPORTS, DEFAULT_WAREHOUSE
 
     p = _Parser(prog="outcomes", description="Outcome analytics for medical massage therapy.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -113,7 +113,8 @@ def cmd_run(args) -> int:
     import dagster as dg
 
     from pipeline import warehouse
-    from pipeline.definitions import DEFAULT_INBOX, build_definitions
+    from pipeline.contract import DEFAULT_INBOX
+    from pipeline.definitions import build_definitions
 
     inbox, wh, reports_dir = Path(args.inbox), Path(args.warehouse), Path(args.reports)
     if args.inbox == DEFAULT_INBOX and not _has_batches(inbox):

@@ -62,7 +62,7 @@ __all__ = [
     "welch_difference",
 ]
 
-DEFAULT_WAREHOUSE = "data/warehouse.duckdb"  # contract section 4
+DEFAULT_WAREHOUSE = contract.DEFAULT_WAREHOUSE
 WAREHOUSE_ENV = "OUTCOMES_WAREHOUSE"
 
 # The columns a cohort may filter on, in marts.episode_outcomes. Only these names ever reach

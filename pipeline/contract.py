@@ -16,6 +16,10 @@ from pathlib import Path
 REGISTRY_DIR = Path(__file__).with_name("registry")
 
 SCHEMA_VERSIONS = ("1",)
+# Where the command line, the deployed definitions and the Python API look by default (section 4).
+DEFAULT_INBOX = "data/inbox"
+DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+DEFAULT_REPORTS = "reports"
 TABLES = ("sessions", "measurements")
 FILE_FORMATS = ("csv", "parquet")
 

@@ -27,11 +27,8 @@ import dagster as dg  # noqa: E402
 from dagster_duckdb import DuckDBResource  # noqa: E402
 
 from assets import intermediate, marts, quality, raw, reports, staging, synthesis  # noqa: E402
+from pipeline.contract import DEFAULT_INBOX, DEFAULT_REPORTS, DEFAULT_WAREHOUSE  # noqa: E402
 from pipeline.resources import OutcomesSettings  # noqa: E402
-
-DEFAULT_INBOX = "data/inbox"
-DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
-DEFAULT_REPORTS = "reports"
 
 ASSET_MODULES = (raw, staging, quality, intermediate, marts, synthesis, reports)
 INGEST_JOB = "ingest_batches"
