@@ -46,7 +46,7 @@ SUITES = dg.AssetSelection.checks(quality.sessions_contract_suite, quality.measu
 def ingest_job(executor: dg.ExecutorDefinition = dg.in_process_executor) -> dg.UnresolvedAssetJobDefinition:
     """The run of one export batch (a partition). In-process by default: its steps are a chain
     that holds DuckDB's one writer lock, so the multiprocess executor has nothing to run side by
-    side and its process per step made a 1% batch's run cost 31 s instead of 8.7 s
+    side and its process per step made a 1% batch's run cost 23.3 s instead of 4.7 s
     (benchmarks/parallel_partitions.py). Batches still run in parallel: one run each."""
     return dg.define_asset_job(
         INGEST_JOB, selection=dg.AssetSelection.groups("raw", "staging", "quarantine") - SUITES,
