@@ -112,14 +112,25 @@ def _tables(path: Path) -> dict:
         con.close()
 
 
-@pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
-def test_partition_runs_in_parallel_combine_to_the_single_run(inbox, tmp_path, executor):
-    folders = sorted(p.name for p in inbox.iterdir())
-    # One run over the whole inbox, as `outcomes run` does.
+def _single_run(inbox: Path, tmp_path: Path) -> Path:
+    """One run over the whole inbox, as `outcomes run` does; returns its warehouse file."""
     single = tmp_path / "single.duckdb"
     d = build_definitions(str(inbox), str(single), str(tmp_path / "reports-single"))
     with dg.DagsterInstance.ephemeral() as instance:
         assert d.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance, run_config=QUIET).success
+    return single
+
+
+def _assert_same_tables(got: Path, want: Path) -> None:
+    got_tables, want_tables = _tables(got), _tables(want)
+    for name in want_tables:
+        assert got_tables[name] == want_tables[name], name
+
+
+@pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
+def test_partition_runs_in_parallel_combine_to_the_single_run(inbox, tmp_path, executor):
+    folders = sorted(p.name for p in inbox.iterdir())
+    single = _single_run(inbox, tmp_path)
 
     # Each batch in its own run, all at once, as the sensor launches them: separate processes on
     # one persistent instance, each under the job's in-process executor or the multiprocess one;
@@ -148,17 +159,12 @@ def test_partition_runs_in_parallel_combine_to_the_single_run(inbox, tmp_path, e
         d = build_definitions(str(inbox), str(parts), str(tmp_path / "reports-parts"))
         assert d.resolve_job_def(MARTS_JOB).execute_in_process(instance=instance, run_config=QUIET).success
 
-    got, want = _tables(parts), _tables(single)
-    for name in want:
-        assert got[name] == want[name], name
+    _assert_same_tables(parts, single)
 
 
 def test_a_single_run_backfill_of_every_partition_equals_the_single_run(inbox, tmp_path):
     folders = sorted(p.name for p in inbox.iterdir())
-    single = tmp_path / "single.duckdb"
-    d = build_definitions(str(inbox), str(single), str(tmp_path / "r1"))
-    with dg.DagsterInstance.ephemeral() as instance:
-        assert d.resolve_implicit_global_asset_job_def().execute_in_process(instance=instance, run_config=QUIET).success
+    single = _single_run(inbox, tmp_path)
     ranged = tmp_path / "range.duckdb"
     d = build_definitions(str(inbox), str(ranged), str(tmp_path / "r2"))
     with dg.DagsterInstance.ephemeral() as instance:
@@ -166,9 +172,7 @@ def test_a_single_run_backfill_of_every_partition_equals_the_single_run(inbox, t
         tags = {"dagster/asset_partition_range_start": folders[0], "dagster/asset_partition_range_end": folders[-1]}
         assert d.resolve_job_def(INGEST_JOB).execute_in_process(instance=instance, tags=tags, run_config=QUIET).success
         assert d.resolve_job_def(MARTS_JOB).execute_in_process(instance=instance, run_config=QUIET).success
-    got, want = _tables(ranged), _tables(single)
-    for name in want:
-        assert got[name] == want[name], name
+    _assert_same_tables(ranged, single)
 
 
 def test_the_schedule_builds_the_marts_only_after_new_batches():
