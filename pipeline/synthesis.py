@@ -13,36 +13,46 @@ import pandas as pd
 from scipy import stats as sps
 
 from pipeline import contract, stats
+from pipeline.stats.pooling import weighable
 from pipeline.suppression import Hierarchy, suppress_counts
 
 log = logging.getLogger("outcomes")
 
-POOLED_COLUMNS = ["condition_group", "frequency_band", "measure", "method", "k", "estimate", "se", "ci_low",
-                  "ci_high", "tau2", "i2", "q", "pred_low", "pred_high", "clinics"]
-DOSE_COLUMNS = ["condition_group", "measure", "moderator", "method", "k", "intercept", "slope", "slope_se",
-                "slope_ci_low", "slope_ci_high", "slope_p", "tau2"]
+POOLED_COLUMNS = ["condition_group", "frequency_band", "measure", "method", "k", "k_excluded", "estimate", "se",
+                  "ci_low", "ci_high", "tau2", "i2", "q", "pred_low", "pred_high", "clinics"]
+DOSE_COLUMNS = ["condition_group", "measure", "moderator", "method", "k", "k_excluded", "intercept", "slope",
+                "slope_se", "slope_ci_low", "slope_ci_high", "slope_p", "tau2"]
 POINT_COLUMNS = ["condition_group", "measure", "moderator", "clinic_id", "frequency_band", "duration_band", "n",
                  "x", "yi", "vi"]
 BENCH_COLUMNS = ["clinic_id", "condition_group", "measure", "n", "observed_improvement", "expected_improvement",
                  "difference", "difference_ci_low", "difference_ci_high", "observed_responder_rate",
                  "expected_responder_rate", "responder_difference", "responder_difference_ci_low",
                  "responder_difference_ci_high", "suppressed"]
-FIT_COLUMNS = ["measure", "episodes", "parameters", "r2_improvement", "rmse_improvement", "pseudo_r2_responder"]
+FIT_COLUMNS = ["measure", "episodes", "clinics", "design_columns", "parameters", "r2_improvement", "rmse_improvement",
+               "pseudo_r2_responder", "covariates_constant", "responder_model", "note"]
 MIN_K_POOL = 2
 MIN_K_REGRESSION = 3
 BENCHMARK_COVARIATES = ("condition_group", "age_band", "sex", "payer")
 
 
 def _published_clinic_cells(effects: pd.DataFrame) -> pd.DataFrame:
+    """Published clinic cells with an SMCR, each marked ``weighable`` when its sampling variance
+    is finite and positive (statistics.md, pooling: a clinic whose every improvement is equal has
+    smcr_var = 0, and one with an undefined figure a null; neither carries a weight a reviewer
+    could check, so pooling and meta-regression leave them out and count them in k_excluded)."""
     cells = effects[(effects["level"] == "clinic") & ~effects["suppressed"].astype(bool)]
-    return cells[cells["smcr"].notna() & cells["smcr_var"].notna()]
+    cells = cells[cells["smcr"].notna()]
+    return cells.assign(weighable=weighable(cells["smcr"], cells["smcr_var"]))
 
 
 def pooled_effects(effects: pd.DataFrame) -> pd.DataFrame:
-    """Per condition x band x measure, the clinics' SMCR pooled by REML (k >= 2 clinics)."""
+    """Per condition x band x measure, the clinics' SMCR pooled by REML (k >= 2 weighable clinics;
+    ``k_excluded`` clinics with a published SMCR but a zero or undefined variance left out)."""
     rows = []
     cells = _published_clinic_cells(effects)
     for (cg, band, measure), g in cells.groupby(["condition_group", "frequency_band", "measure"], sort=True):
+        excluded = int((~g["weighable"]).sum())
+        g = g[g["weighable"]]
         if len(g) < MIN_K_POOL:
             continue
         g = g.sort_values("clinic_id")
@@ -54,7 +64,7 @@ def pooled_effects(effects: pd.DataFrame) -> pd.DataFrame:
             log.info("[synthesis] REML did not converge for %s / %s / %s; not pooled", cg, band, measure)
             continue
         rows.append({"condition_group": cg, "frequency_band": band, "measure": measure, "method": p.method,
-                     "k": p.k, "estimate": p.estimate, "se": p.se, "ci_low": p.ci_low, "ci_high": p.ci_high,
+                     "k": p.k, "k_excluded": excluded, "estimate": p.estimate, "se": p.se, "ci_low": p.ci_low, "ci_high": p.ci_high,
                      "tau2": p.tau2, "i2": p.i2, "q": p.q, "pred_low": p.pred_low, "pred_high": p.pred_high,
                      "clinics": list(g["clinic_id"])})
     return pd.DataFrame(rows, columns=POOLED_COLUMNS)
@@ -63,6 +73,9 @@ def pooled_effects(effects: pd.DataFrame) -> pd.DataFrame:
 def _regressions(points: pd.DataFrame) -> list[dict]:
     out = []
     for (cg, measure, moderator), g in points.groupby(["condition_group", "measure", "moderator"], sort=True):
+        usable = weighable(g["yi"], g["vi"]) & np.isfinite(g["x"].to_numpy(float))
+        excluded = int((~usable).sum())
+        g = g[usable]
         if len(g) < MIN_K_REGRESSION or g["x"].nunique() < 2:
             continue
         try:
@@ -73,7 +86,7 @@ def _regressions(points: pd.DataFrame) -> list[dict]:
             log.info("[synthesis] no meta-regression for %s / %s / %s: %s", cg, measure, moderator, exc)
             continue
         out.append({"condition_group": cg, "measure": measure, "moderator": moderator, "method": m.method,
-                    "k": m.k, "intercept": m.intercept, "slope": m.slope, "slope_se": m.slope_se,
+                    "k": m.k, "k_excluded": excluded, "intercept": m.intercept, "slope": m.slope, "slope_se": m.slope_se,
                     "slope_ci_low": m.slope_ci_low, "slope_ci_high": m.slope_ci_high, "slope_p": m.slope_p,
                     "tau2": m.tau2})
     return out
@@ -82,7 +95,7 @@ def _regressions(points: pd.DataFrame) -> list[dict]:
 def frequency_points(effects: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     """Published clinic x band cells (bands with a measured frequency) with their mean sessions per week."""
     pub = _published_clinic_cells(effects)
-    pub = pub[~pub["frequency_band"].isin([contract.ALL_BANDS, contract.SINGLE_SESSION])]
+    pub = pub[pub["smcr_var"].notna() & ~pub["frequency_band"].isin([contract.ALL_BANDS, contract.SINGLE_SESSION])]
     keys = ["level", "clinic_id", "condition_group", "frequency_band", "measure"]
     merged = pub.merge(cells[keys + ["mean_sessions_per_week"]], on=keys, how="left")
     return pd.DataFrame({
@@ -121,14 +134,18 @@ def dose_response(points: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(_regressions(points), columns=DOSE_COLUMNS)
 
 
-def _design(frame: pd.DataFrame) -> np.ndarray:
-    """Intercept, baseline, and one-hot case-mix covariates (first level of each is the reference)."""
+def _design(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Intercept, baseline, and one-hot case-mix covariates (first level of each is the reference),
+    and the covariates that have one level only here (they add no column: nothing to adjust for)."""
     parts = [np.ones((len(frame), 1)), frame[["baseline"]].to_numpy(float)]
+    constant = []
     for col in BENCHMARK_COVARIATES:
         levels = frame[col].fillna("unknown").astype(str)
         dummies = pd.get_dummies(levels, drop_first=True, dtype=float)
+        if dummies.shape[1] == 0:
+            constant.append(col)
         parts.append(dummies.to_numpy())
-    return np.hstack(parts)
+    return np.hstack(parts), constant
 
 
 def _ols_grouped(X: np.ndarray, n: np.ndarray, mean: np.ndarray, m2: np.ndarray) -> tuple[np.ndarray, dict]:
@@ -163,7 +180,9 @@ def _logistic_grouped(X: np.ndarray, n: np.ndarray, successes: np.ndarray, max_i
     beta = np.zeros(p)
     total, hits = float(n.sum()), float(successes.sum())
     ybar = hits / total
-    null_dev = -2.0 * (hits * np.log(ybar) + (total - hits) * np.log(1 - ybar)) if 0 < ybar < 1 else 0.0
+    if not 0 < ybar < 1:  # every episode, or none, reached the MCID: the model is that constant
+        return np.full(len(n), ybar), float("nan")
+    null_dev = -2.0 * (hits * np.log(ybar) + (total - hits) * np.log(1 - ybar))
     dev_old, eps = np.inf, 1e-15
     for _ in range(max_iter):
         prob = 1.0 / (1.0 + np.exp(-np.clip(X @ beta, -30, 30)))
@@ -176,6 +195,22 @@ def _logistic_grouped(X: np.ndarray, n: np.ndarray, successes: np.ndarray, max_i
             break
         dev_old = dev
     return prob, (1.0 - dev / null_dev if null_dev > 0 else float("nan"))
+
+
+def _fit_note(columns: int, rank: int, constant: list[str], rate: float, clinics: int) -> str:
+    """What the case-mix models did on this measure, in plain words (marts.benchmark_model_fit.note)."""
+    notes = []
+    if constant:
+        notes.append(f"one level only, not adjusted for: {', '.join(constant)}")
+    if rank < columns:
+        notes.append(f"singular design ({columns} columns, rank {rank}): minimum-norm least squares, "
+                     "whose fitted values are unique")
+    if not 0 < rate < 1:
+        notes.append(f"{'every' if rate == 1 else 'no'} episode reached the MCID: the expected responder rate "
+                     f"is {rate:g} for all, no logistic model")
+    if clinics == 1:
+        notes.append("one clinic: the model is fitted on it alone, so its observed equals its expected")
+    return "; ".join(notes) or "full-rank design, both models fitted"
 
 
 def clinic_benchmarks(groups: pd.DataFrame, effects: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -201,11 +236,16 @@ def clinic_benchmarks(groups: pd.DataFrame, effects: pd.DataFrame) -> tuple[pd.D
         design_mean = design["sum_improvement"] / design["n"]
         g = g.merge(design[pattern].assign(_row=np.arange(len(design)), _mean=design_mean), on=pattern, how="left")
         m2 = (g["m2_improvement"] + g["n"] * (g["mean_improvement"] - g["_mean"]) ** 2).groupby(g["_row"]).sum()
-        X = _design(design)
+        X, constant = _design(design)
         n = design["n"].to_numpy(float)
         fitted, lin = _ols_grouped(X, n, design_mean.to_numpy(float), m2.sort_index().to_numpy(float))
         prob, pseudo_r2 = _logistic_grouped(X, n, design["responders"].to_numpy(float))
-        fits.append({"measure": measure, "episodes": int(n.sum()), **lin, "pseudo_r2_responder": pseudo_r2})
+        rate = float(design["responders"].sum()) / float(n.sum())
+        fits.append({"measure": measure, "episodes": int(n.sum()), "clinics": int(g["clinic_id"].nunique()),
+                     "design_columns": int(X.shape[1]), **lin, "pseudo_r2_responder": pseudo_r2,
+                     "covariates_constant": constant,
+                     "responder_model": "logistic" if 0 < rate < 1 else f"constant {rate:g}",
+                     "note": _fit_note(X.shape[1], lin["parameters"], constant, rate, g["clinic_id"].nunique())})
         frames.append(g.assign(expected=fitted[g["_row"].to_numpy()], expected_p=prob[g["_row"].to_numpy()]))
     if not frames:
         return pd.DataFrame(columns=BENCH_COLUMNS), pd.DataFrame(fits, columns=FIT_COLUMNS)

@@ -14,7 +14,7 @@ from scipy.special import ndtr, ndtri
 
 from ._checks import as_vector
 
-__all__ = ["Pooled", "MetaReg", "pool", "metareg", "ConvergenceError"]
+__all__ = ["Pooled", "MetaReg", "pool", "metareg", "weighable", "ConvergenceError"]
 
 POOL_METHODS = ("FE", "EE", "DL", "REML")
 METAREG_METHODS = ("FE", "EE", "DL", "REML")
@@ -85,6 +85,33 @@ class _Fit:
     qe: float | None
     i2: float | None
     iterations: int | None
+
+
+# A sampling variance at or below this is zero: in double precision a cell whose every
+# improvement is 0 has r = 1 - 2e-16 rather than 1, so smcr_var = 2(1 - r)/n ~ 1e-17 instead of
+# 0, a weight of 1e16 that is rounding residue. A real cell's variance is of the order 1/n.
+VI_ZERO = 1e-12
+
+
+def weighable(yi: Any, vi: Any) -> np.ndarray:
+    """Which estimates can enter an inverse-variance model: ``yi`` finite, ``vi`` finite and
+    above ``VI_ZERO`` (1e-12).
+
+    statistics.md, "Pooling across clinics": a clinic whose sampling variance is 0 (every
+    improvement in its cell equal, so r = 1 and smcr = 0) or undefined carries no weight a
+    reviewer could check; pooling and meta-regression leave it out and publish how many they
+    left out (``k_excluded``). metafor's ``rma`` stops on such input ("non-positive sampling
+    variances"), so callers filter with this mask first. Null (None) counts as undefined, and a
+    variance of at most ``VI_ZERO`` as 0 (the rounding residue of r = 1, see above).
+
+    >>> weighable([0.5, 0.0, 0.0, 0.3, None], [0.02, 0.0, 3e-17, float("nan"), 0.1]).tolist()
+    [True, False, False, False, False]
+    """
+    y = np.asarray(yi, dtype=float)  # None becomes NaN
+    v = np.asarray(vi, dtype=float)
+    if y.shape != v.shape or y.ndim != 1:
+        raise ValueError(f"yi and vi must be vectors of the same length, got shapes {y.shape} and {v.shape}")
+    return np.isfinite(y) & np.isfinite(v) & (v > VI_ZERO)
 
 
 def _check_yi_vi(yi: Any, vi: Any, min_k: int) -> tuple[np.ndarray, np.ndarray]:

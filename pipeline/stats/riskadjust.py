@@ -82,7 +82,9 @@ def logistic(X, y, max_iter: int = 50, tol: float = 1e-10, ridge: float = 1e-8) 
     """Logistic regression by iteratively reweighted least squares (Newton-Raphson):
     ``beta <- beta + (X' W X + ridge I)^-1 X' (y - p)``, ``W = diag(p (1 - p))``, until the
     change in deviance is below ``tol``. The tiny ridge keeps separable or rank-deficient
-    designs finite. Matches R ``glm(y ~ X - 1, family = binomial)`` and statsmodels
+    designs finite. When every ``y`` is 1 (or every one 0) no coefficient is finite: the fitted
+    probabilities are that constant, the coefficients NaN and the pseudo R^2 NaN (R's glm warns
+    "fitted probabilities numerically 0 or 1" and returns huge coefficients there). Matches R ``glm(y ~ X - 1, family = binomial)`` and statsmodels
     ``Logit`` fitted probabilities on full-rank, non-separated data (McCullagh & Nelder 1989)."""
     X = _design(X)
     y = np.asarray(y, dtype=float)
@@ -91,7 +93,9 @@ def logistic(X, y, max_iter: int = 50, tol: float = 1e-10, ridge: float = 1e-8) 
     n, p = X.shape
     beta = np.zeros(p)
     ybar = y.mean()
-    null_dev = -2.0 * float(np.sum(y * np.log(ybar) + (1 - y) * np.log(1 - ybar))) if 0 < ybar < 1 else 0.0
+    if not 0 < ybar < 1:  # every y is 1 (or 0): the maximum-likelihood fit is that constant, at the boundary
+        return LogisticFit(np.full(p, np.nan), np.full(n, float(ybar)), 0.0, 0.0, 0, n, int(np.linalg.matrix_rank(X)))
+    null_dev = -2.0 * float(np.sum(y * np.log(ybar) + (1 - y) * np.log(1 - ybar)))
     dev_old = math.inf
     for it in range(1, max_iter + 1):
         eta = np.clip(X @ beta, -30, 30)

@@ -36,7 +36,7 @@ def _reference(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     scored, fits = [], []
     for measure, g in frame.groupby("measure", sort=True):
         g = g.reset_index(drop=True)
-        X = synthesis._design(g)
+        X, _ = synthesis._design(g)
         lin = riskadjust.ols(X, g["improvement"].to_numpy(float))
         logit = riskadjust.logistic(X, g["responder"].astype(float).to_numpy())
         fits.append({"measure": measure, "episodes": len(g), "parameters": lin.p, "r2_improvement": lin.r2,

@@ -183,7 +183,10 @@ write.csv(fmt(result), file.path(outdir, "cells.csv"), row.names = FALSE, na = "
 pooled_in <- file.path(indir, "pooled.csv")
 if (file.exists(pooled_in)) {
   wanted <- read_text_csv("pooled.csv")
-  clin <- result[result$published & result$level == "clinic" & !is.na(result$smcr) & !is.na(result$smcr_var), ]
+  # a variance of at most 1e-12 is 0 (pipeline.stats.pooling.VI_ZERO: the rounding residue of r = 1),
+  # and a clinic with a zero variance is left out (statistics.md, k_excluded)
+  clin <- result[result$published & result$level == "clinic" & !is.na(result$smcr) & !is.na(result$smcr_var) &
+                   result$smcr_var > 1e-12, ]
   rows <- list()
   for (i in seq_len(nrow(wanted))) {
     w <- wanted[i, ]

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from pipeline.stats.pooling import VI_ZERO
 import pytest
 
 from pipeline import cohorts
@@ -282,7 +284,7 @@ def test_pooled_effects_match_metafor_rma(crosscheck):
     # every condition x band x measure with enough published clinic cells is pooled
     cells = _key_frame(crosscheck.r_cells)
     eligible = cells[(cells["level"] == "clinic") & cells["published"] & cells["smcr"].notna()
-                     & cells["smcr_var"].notna()]
+                     & cells["smcr_var"].notna() & (cells["smcr_var"].astype(float) > VI_ZERO)]
     k_min = max(2, int(pooled["k"].min()))
     counts = eligible.groupby(["condition_group", "frequency_band", "measure"]).size()
     expected = {idx for idx, k in counts.items() if k >= k_min}
