@@ -12,6 +12,11 @@ back one export batch of about 1% of the sessions, and times on the same files:
   (d) the held-back batch arriving: as the sensor's partition run of that batch
       (``benchmarks/partition_run.py``), and as a second ``outcomes run``.
 
+With ``--clinics-axis 40,400,4000`` it instead spreads the same sessions (``--axis-sessions``,
+default 537k, in ``--axis-months`` monthly batches per clinic) over that many clinics and prints
+every stage's time for each count, side by side: same sessions, more clinics must cost about
+the same (only receiving pays per batch).
+
 Each is a subprocess; wall and CPU seconds and the peak resident memory of its whole process
 tree (sampled every 50 ms) are printed with the ratios the issue sets as targets. Results are
 also written to ``<root>/results-<size>.json``. Nothing is written inside the repository.
@@ -117,7 +122,7 @@ def measure(cmd: list[str], env: dict | None = None, max_gb: float | None = None
 # Data
 # ------------------------------------------------------------------------------------------
 
-def dataset(root: Path, label: str, sessions: int, clinics: int, seed: int) -> Path:
+def dataset(root: Path, label: str, sessions: int, clinics: int, seed: int, months: int = 6) -> Path:
     """The demo batches of one size (generated once, then reused)."""
     from pipeline import demo
 
@@ -126,7 +131,8 @@ def dataset(root: Path, label: str, sessions: int, clinics: int, seed: int) -> P
     if not done.is_file():
         shutil.rmtree(batches, ignore_errors=True)
         started = time.perf_counter()
-        demo.write_demo(batches, clinics=clinics, patients=round(sessions / SESSIONS_PER_PATIENT), seed=seed)
+        demo.write_demo(batches, clinics=clinics, patients=round(sessions / SESSIONS_PER_PATIENT), seed=seed,
+                        months=months)
         done.write_text(json.dumps({"clinics": clinics, "seed": seed, "seconds": time.perf_counter() - started}))
         print(f"[data] wrote {batches} in {time.perf_counter() - started:.1f} s", flush=True)
     return batches
@@ -291,6 +297,51 @@ def print_growth(results: list[dict]) -> None:
           f"floor x{b['floor']['wall'] / a['floor']['wall']:.1f}")
 
 
+def bench_clinics(root: Path, counts: list[int], args) -> list[dict]:
+    """The same sessions as ``counts`` clinics: the floor and ``outcomes run`` by stage for each."""
+    results = []
+    for clinics in counts:
+        label = f"{args.axis_sessions // 1000}k-{clinics}c-{args.axis_months}m"
+        batches = dataset(root, label, args.axis_sessions, clinics, args.seed, args.axis_months)
+        run = root / f"run-{label}"
+        shutil.rmtree(run, ignore_errors=True)
+        (run / "inbox").mkdir(parents=True)
+        folders = sorted(p for p in batches.iterdir() if p.is_dir())
+        for p in folders:
+            (run / "inbox" / p.name).symlink_to(p, target_is_directory=True)
+        sessions = sum(batch_rows(p)["sessions"] for p in folders)
+        print(f"\n[{label}] {sessions:,} sessions of {clinics} clinics in {len(folders)} batches", flush=True)
+        mem = args.memory_limit
+        floor = measure([PY, str(HERE / "bare_load.py"), str(run / "inbox"), str(run / "bare.duckdb")] + ([mem] if mem else []))
+        (run / "bare.duckdb").unlink(missing_ok=True)
+        full = outcomes_run(run, run / "warehouse.duckdb", mem)
+        run_seconds, steps = steps_of(full.stdout)
+        print(f"[{label}] floor {floor.wall:.1f} s; outcomes run {full.wall:.1f} s, peak {full.peak_mb:.0f} MB", flush=True)
+        results.append({"clinics": clinics, "batches": len(folders), "sessions": sessions,
+                        "floor": asdict(floor) | {"stdout": ""}, "run": asdict(full) | {"stdout": "", "steps": steps}})
+        if not args.keep:
+            (run / "warehouse.duckdb").unlink(missing_ok=True)
+    (root / f"results-clinics-{args.axis_sessions}.json").write_text(json.dumps(results, indent=2))
+    print_clinics(results)
+    return results
+
+
+def print_clinics(results: list[dict]) -> None:
+    """Every stage's seconds, one column per clinic count (same sessions)."""
+    steps = list(dict.fromkeys(k for r in results for k in r["run"]["steps"]))
+    head = "".join(f"{r['clinics']:>9,}" for r in results)
+    print(f"\n=== the same {results[0]['sessions']:,} sessions as more clinics (seconds) ===")
+    print(f"  {'clinics':<44}{head}")
+    print(f"  {'batches':<44}" + "".join(f"{r['batches']:>9,}" for r in results))
+    print(f"  {'(a) bare DuckDB load':<44}" + "".join(f"{r['floor']['wall']:9.1f}" for r in results))
+    print(f"  {'(b) outcomes run, end to end':<44}" + "".join(f"{r['run']['wall']:9.1f}" for r in results))
+    print(f"  {'    start-up, Dagster and summary':<44}"
+          + "".join(f"{r['run']['wall'] - sum(r['run']['steps'].values()):9.1f}" for r in results))
+    for step in steps:
+        print(f"  {'    ' + step[:40]:<44}" + "".join(f"{r['run']['steps'].get(step, float('nan')):9.1f}" for r in results))
+    print(f"  {'peak memory of (b), MB':<44}" + "".join(f"{r['run']['peak_mb']:9.0f}" for r in results))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", default="1M,3M", help="comma-separated, of " + ", ".join(SIZES))
@@ -303,10 +354,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="stop the pandas script when its memory passes this (the machine is shared)")
     p.add_argument("--skip-incremental", action="store_true")
     p.add_argument("--keep", action="store_true", help="keep the warehouses")
+    p.add_argument("--clinics-axis", default=None, help="e.g. 40,400,4000: the same sessions as that many clinics")
+    p.add_argument("--axis-sessions", type=int, default=537_000, help="sessions of the clinics axis")
+    p.add_argument("--axis-months", type=int, default=2, help="monthly batches per clinic on the clinics axis")
     args = p.parse_args(argv)
     args.memory_limit = args.memory_limit or None
     root = Path(args.root)
     root.mkdir(parents=True, exist_ok=True)
+    if args.clinics_axis:
+        bench_clinics(root, [int(c) for c in args.clinics_axis.split(",")], args)
+        return 0
     results = [bench_size(root, label.strip(), args) for label in args.sizes.split(",")]
     for r in results:
         print_table(r)

@@ -124,11 +124,42 @@ def _check_yi_vi(yi: Any, vi: Any, min_k: int) -> tuple[np.ndarray, np.ndarray]:
     return y, v
 
 
-def _p_matrix(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """P = W - W X (X'WX)^-1 X'W."""
-    W = np.diag(w)
-    WX = W @ X
-    return W - WX @ np.linalg.solve(X.T @ WX, WX.T)
+class _Projection:
+    """The REML projection ``P = W - W X (X'WX)^-1 X'W`` (W = diag(w)) without forming the k x k
+    matrix: every quantity Fisher scoring needs in O(k p^2) (p = 1 or 2 columns), so pooling
+    4,000 clinics costs as little as pooling 40 did (the dense P was k x k, then P @ P).
+
+    With ``A = X'WX``, ``B_j = X'W^j X`` and ``b = A^-1 X'Wy``:
+    ``Py = W (y - X b)``, ``y'Py = sum w (y - Xb)^2``, ``y'PPy = ||Py||^2``,
+    ``tr P = sum w - tr(A^-1 B_2)`` and
+    ``tr PP = sum w^2 - 2 tr(A^-1 B_3) + tr(A^-1 B_2 A^-1 B_2)``.
+    """
+
+    def __init__(self, X: np.ndarray, w: np.ndarray):
+        self.X, self.w = X, w
+        self.A = X.T @ (w[:, None] * X)
+        self.AiB2 = np.linalg.solve(self.A, X.T @ ((w * w)[:, None] * X))
+
+    def residual(self, y: np.ndarray) -> np.ndarray:
+        """y - X b, b the weighted least-squares coefficients."""
+        b = np.linalg.solve(self.A, self.X.T @ (self.w * y))
+        return y - self.X @ b
+
+    def yPy(self, y: np.ndarray) -> float:
+        r = self.residual(y)
+        return float(np.sum(self.w * r * r))
+
+    def yPPy(self, y: np.ndarray) -> float:
+        py = self.w * self.residual(y)
+        return float(py @ py)
+
+    def trace(self) -> float:
+        return float(np.sum(self.w) - np.trace(self.AiB2))
+
+    def trace_pp(self) -> float:
+        w, X = self.w, self.X
+        AiB3 = np.linalg.solve(self.A, X.T @ ((w * w * w)[:, None] * X))
+        return float(np.sum(w * w) - 2.0 * np.trace(AiB3) + np.trace(self.AiB2 @ self.AiB2))
 
 
 def _reml_ll(y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float) -> float:
@@ -153,21 +184,21 @@ def _fit(yi: np.ndarray, vi: np.ndarray, X: np.ndarray, method: str) -> _Fit:
     elif method in ("FE", "EE"):
         tau2 = 0.0
     elif method == "DL":
-        P = _p_matrix(X, w_fe)
-        rss = float(ymc @ P @ ymc)
-        tau2 = max(0.0, (rss - (k - p)) / float(np.trace(P)))
+        P = _Projection(X, w_fe)
+        tau2 = max(0.0, (P.yPy(ymc) - (k - p)) / P.trace())
     else:  # REML
-        # starting value: Hedges' (HE) estimator, as rma.uni 3.8-1 when control tau2.init is unset
-        Pu = np.eye(k) - X @ np.linalg.solve(X.T @ X, X.T)
-        tau2 = max(0.0, (float(ymc @ Pu @ ymc) - float(np.sum(np.diag(Pu) * vi))) / (k - p))
+        # starting value: Hedges' (HE) estimator, as rma.uni 3.8-1 when control tau2.init is unset:
+        # (y'(I - H)y - tr((I - H)V)) / (k - p), H = X (X'X)^-1 X', diag(H)_i = x_i'(X'X)^-1 x_i
+        ones = np.ones(k)
+        hat = np.einsum("ij,ij->i", X @ np.linalg.inv(X.T @ X), X)
+        tau2 = max(0.0, (_Projection(X, ones).yPy(ymc) - float(np.sum((1.0 - hat) * vi))) / (k - p))
         change = REML_THRESHOLD + 1.0
         iterations = 0
         while change > REML_THRESHOLD:
             iterations += 1
             old = tau2
-            P = _p_matrix(X, 1.0 / (vi + tau2))
-            PP = P @ P
-            adj = (float(ymc @ PP @ ymc) - float(np.trace(P))) / float(np.trace(PP))
+            P = _Projection(X, 1.0 / (vi + tau2))
+            adj = (P.yPPy(ymc) - P.trace()) / P.trace_pp()
             if math.isnan(adj):
                 adj = 0.0
             while tau2 + adj < 0.0:  # step halving keeps tau2 >= 0
@@ -195,12 +226,12 @@ def _fit(yi: np.ndarray, vi: np.ndarray, X: np.ndarray, method: str) -> _Fit:
 
     qe = i2 = None
     if k > p:
-        P = _p_matrix(X, w_fe)
-        qe = max(0.0, float(ymc @ P @ ymc))
+        P = _Projection(X, w_fe)
+        qe = max(0.0, P.yPy(ymc))
         if method in ("FE", "EE"):
             i2 = max(0.0, 100.0 * (qe - (k - p)) / qe) if qe > 0 else None
         else:
-            vt = (k - p) / float(np.trace(P))
+            vt = (k - p) / P.trace()
             i2 = 100.0 * tau2 / (vt + tau2)
     return _Fit(beta, vb, float(tau2), qe, i2, iterations)
 
