@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import contract
+from pipeline import contract, fhir
 from pipeline.errors import OutcomesError
 from pipeline.warehouse import run, scalar
 
@@ -65,6 +65,7 @@ class Batch:
     manifest_files: set[str] | None = None
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    fhir: object | None = None  # a FHIR Bulk Data batch: pipeline.fhir's record of it
 
     @property
     def accepted(self) -> bool:
@@ -210,6 +211,9 @@ def inspect(folder: Path) -> Batch:
     except OSError as exc:
         batch.reasons.append(f"the batch folder cannot be read ({exc.strerror or exc.__class__.__name__})")
         batch.sha256 = hashlib.sha256(f"unreadable:{folder}".encode()).hexdigest()
+        return batch
+    if fhir.is_fhir(folder):  # a FHIR Bulk Data export: its own whole-batch checks (pipeline/fhir)
+        fhir.inspect(batch, names)
         return batch
     _read_manifest(batch)
     for table in contract.TABLES:
@@ -420,9 +424,10 @@ def receive(con: duckdb.DuckDBPyConnection, folder: Path, loaded_at: datetime | 
     batch = inspect(folder)
     if scalar(con, "audit/batch_seen", {"sha256": batch.sha256}):
         return None
-    _read_headers(batch)
+    if batch.fhir is None:
+        _read_headers(batch)
     try:
-        parsed = _parse_files(con, batch)
+        parsed = fhir.parse(con, batch) if batch.fhir is not None else _parse_files(con, batch)
         loaded_at = loaded_at or datetime.now(timezone.utc).replace(tzinfo=None)
         params = {
             "batch_id": batch.batch_id, "clinic_id": batch.clinic_id, "sha256": batch.sha256,
@@ -432,11 +437,13 @@ def receive(con: duckdb.DuckDBPyConnection, folder: Path, loaded_at: datetime | 
         try:
             if batch.accepted:
                 if scalar(con, "audit/batch_previous", params):
-                    for name in _REPLACE:
+                    for name in _REPLACE + fhir.REPLACE:
                         run(con, name, params)
                     batch.warnings.append(f"replaces the earlier delivery of export {batch.batch_id}")
                 for bf in parsed:
                     run(con, f"raw/insert_{bf.table}")
+                if batch.fhir is not None:
+                    fhir.record(con, batch)
             run(con, "audit/batch_insert", {
                 **params, "status": "accepted" if batch.accepted else "rejected",
                 "reasons": batch.reasons, "rows_raw": sum(bf.rows or 0 for bf in parsed) if batch.accepted else None,
@@ -454,6 +461,8 @@ def receive(con: duckdb.DuckDBPyConnection, folder: Path, loaded_at: datetime | 
     finally:
         for table in contract.TABLES:
             run(con, f"raw/drop_received_{table}")
+        if batch.fhir is not None:
+            fhir.cleanup(con)
     return batch
 
 

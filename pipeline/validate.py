@@ -26,6 +26,7 @@ class ValidationReport:
     rows: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, list[tuple[str, int, list[int]]]] = field(default_factory=dict)
     quarantined_rows: dict[str, int] = field(default_factory=dict)
+    fhir: list[tuple[str, str, str | None, int]] = field(default_factory=list)  # a FHIR batch's resources
 
     def text(self) -> str:
         lines = [f"Batch {self.batch_dir}:"]
@@ -47,8 +48,20 @@ class ValidationReport:
                                  f"({where} {', '.join(map(str, rows))}{more})")
             if any(code == "session_unknown" for g in self.quarantined.values() for code, _, _ in g):
                 lines.append("  (validate knows only this batch: a score of a session sent in an earlier batch shows as unknown here)")
+        lines += _fhir_lines(self.fhir) if self.accepted else []
         lines += [f"  note: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+
+def _fhir_lines(outcomes: list[tuple[str, str, str | None, int]]) -> list[str]:
+    """What became of a FHIR batch's resources, per type and outcome, in plain words."""
+    words = {"mapped": "mapped", "out_of_scope": "out of scope (counted, not loaded)",
+             "quarantined": "quarantined (no row could be made)"}
+    lines = ["  FHIR resources, by type:"] if outcomes else []
+    for rtype, outcome, reason, n in outcomes:
+        why = contract.REASONS.get(reason, reason) if reason else None
+        lines.append(f"  - {rtype}: {_n(n, 'resource')} {words.get(outcome, outcome)}{f': {why}' if why else ''}")
+    return lines
 
 
 def _n(count: int, noun: str) -> str:
@@ -79,6 +92,9 @@ def validate_batch(batch_dir: Path) -> ValidationReport:
         batch = ingest.receive(con, batch_dir)
         report = ValidationReport(batch_dir, batch.accepted, batch.reasons, batch.warnings,
                                   {t: bf.rows or 0 for t, bf in batch.files.items()})
+        if batch.fhir is not None:  # a FHIR Bulk Data batch: its rows, and what became of every resource
+            report.rows = {"sessions": batch.fhir.sessions, "measurements": batch.fhir.measurements}
+            report.fhir = batch.fhir.outcomes
         if batch.accepted:
             ids = [batch.batch_id]
             staging.stage_sessions(con, ids)

@@ -25,6 +25,7 @@ DDL = (
     "staging_sessions", "staging_measurements",
     "quarantine_sessions", "quarantine_measurements",
     "audit_batches", "audit_batch_files", "audit_runs", "audit_checks",
+    "audit_fhir_resources", "quarantine_fhir_resources", "audit_network_key", "audit_fhir_anchors",
 )
 
 
