@@ -65,6 +65,12 @@ class PrePost:
     responder_ci_high: float | None
 
 
+def _finite_or_none(value: float) -> float | None:
+    # a figure that overflows (an SD of rounding size, 1e-320, under a finite mean) is
+    # undefined: None, never inf or NaN
+    return value if math.isfinite(value) else None
+
+
 def _sd(value: Any, name: str, n: int) -> float | None:
     out = as_optional_real(value, name)
     if out is not None and out < 0:
@@ -106,7 +112,13 @@ def prepost_from_summary(
     Null rules (a figure is None when any input it needs is None or undefined):
     SDs need ``n >= 2``; ``r_pre_post`` is set to None when ``n < 3`` or either SD is None or
     0 (whatever value was passed); ``d_z`` needs ``sd_improvement > 0``; ``J`` needs
-    ``n >= 3``; ``smcr`` needs ``baseline_sd > 0``; ``smcr_var`` needs ``smcr`` and ``r``.
+    ``n >= 3``; ``smcr`` needs ``baseline_sd > 0``; ``smcr_var`` needs ``smcr`` and ``r``;
+    a figure that would overflow to inf (an SD so small, e.g. 1e-320, that the ratio exceeds
+    1e308) is None. Degenerate cells never raise: an SD of 0 (every improvement equal, or
+    constant baseline scores) or n of 1 or 2 gives None for the figures that need them and
+    keeps the others (e.g. ``smcr = 0`` when ``mean(d) = 0`` and ``sd(x) > 0``); R returns
+    NaN or Inf for ``mean(d) / 0``, which statistics.md publishes as null. For many cells at
+    once see :func:`pipeline.stats.vectorized.prepost_from_summary_arrays`.
 
     In metafor's sign convention (change = post - pre) these are, for higher-is-better
     measures, ``escalc("SMCC"/"SMCR", m1i = final_mean, m2i = baseline_mean,
@@ -150,16 +162,17 @@ def prepost_from_summary(
         r_low, r_high = wilson(resp, nn)
 
     j = hedges_j(nn - 1)
-    d_z = mi / sdi if sdi else None
-    g_z = j * d_z if (j is not None and d_z is not None) else None
+    d_z = _finite_or_none(mi / sdi) if sdi else None
+    g_z = _finite_or_none(j * d_z) if (j is not None and d_z is not None) else None
     if g_z is not None:
         half = _Z975 * math.sqrt(1.0 / nn + g_z * g_z / (2.0 * nn))
-        g_lo, g_hi = g_z - half, g_z + half
+        g_lo, g_hi = _finite_or_none(g_z - half), _finite_or_none(g_z + half)
     else:
         g_lo = g_hi = None
-    smcr = j * mi / bsd if (j is not None and bsd) else None
+    smcr = _finite_or_none(j * mi / bsd) if (j is not None and bsd) else None
     smcr_var = (
-        2.0 * (1.0 - r) / nn + smcr * smcr / (2.0 * nn) if (smcr is not None and r is not None) else None
+        _finite_or_none(2.0 * (1.0 - r) / nn + smcr * smcr / (2.0 * nn))
+        if (smcr is not None and r is not None) else None
     )
     return PrePost(
         n=nn,

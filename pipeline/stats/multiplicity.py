@@ -46,12 +46,20 @@ def bh_qvalues(p: Sequence[Any]) -> list[float | None]:
     m = len(observed)
     if m == 0:
         return out
-    arr = np.asarray(observed, dtype=np.float64)
+    result = _bh_adjust(np.asarray(observed, dtype=np.float64))
+    for idx, q in zip(present, result):
+        out[idx] = float(q)
+    return out
+
+
+def _bh_adjust(arr: np.ndarray) -> np.ndarray:
+    """BH on a non-empty float array of p-values in [0, 1] (checked by the callers), as R:
+    ``pmin(1, cummin(n / i * p[o]))[order(o)]``; shared by :func:`bh_qvalues` and
+    :func:`pipeline.stats.vectorized.bh_qvalues_array`, so both give the same bits."""
+    m = arr.size
     order = np.argsort(-arr, kind="stable")  # R: order(p, decreasing = TRUE)
     i = np.arange(m, 0, -1, dtype=np.float64)  # R: i <- lp:1L
     adjusted = np.minimum(1.0, np.minimum.accumulate((float(m) / i) * arr[order]))
     result = np.empty(m)
     result[order] = adjusted
-    for idx, q in zip(present, result):
-        out[idx] = float(q)
-    return out
+    return result
