@@ -297,7 +297,11 @@ REASONS = {
     "session_unknown": "the session is not a session of this clinic (in this batch or an earlier one)",
     "session_quarantined": "the session it belongs to was quarantined",
     "measurement_duplicate": "the same session, measure and timepoint was already sent (the first copy is kept)",
-    # FHIR Bulk Data batches (quarantine.fhir_resources: resources no row could be made of; docs/fhir.md)
+}
+
+# Reason codes of quarantine.fhir_resources: FHIR resources of which no row could be made (docs/fhir.md).
+# Rows mapped from FHIR are quarantined by the rules above, like any row.
+FHIR_REASONS = {
     "fhir_encounter_missing": "the resource names no encounter, so it belongs to no session",
     "fhir_encounter_unresolved": "its encounter reference does not resolve to an Encounter of the export (a broken reference)",
 }

@@ -169,6 +169,7 @@ class ClinicProfile:
     episode_ids: str  # "given" | "empty" (column present, no values) | "absent" (no column)
     dotless_codes: bool
     bom: bool
+    fhir: bool = False  # sends FHIR R4 Bulk Data exports from its EHR instead of the two tables
 
 
 def clinic_profile(index: int, clinics: int) -> ClinicProfile:
@@ -185,6 +186,7 @@ def clinic_profile(index: int, clinics: int) -> ClinicProfile:
         episode_ids="given" if index % 3 != 2 else ("empty" if (index // 3) % 2 == 0 else "absent"),
         dotless_codes=index % 4 == 3,
         bom=index % 8 == 4,
+        fhir=index % 8 == 6,  # one clinic in eight (dated, so its EHR holds real dates)
     )
 
 
@@ -633,6 +635,39 @@ def _write_table(table: pa.Table, path: Path, fmt: str, bom: bool) -> None:
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + header + sink.getvalue().to_pybytes())
 
 
+def _fhir_extras(sessions: pa.Table) -> dict[str, list[str]]:
+    """The FHIR clinic's few resources that are not contract rows (docs/fhir.md): a general check-up
+    encounter with a pain score (both out of scope), a pain score entered in error (out of scope) and
+    one whose encounter is not in the export (quarantined: a broken reference)."""
+    sid = sessions["session_id"][0].as_py()
+    pid = sessions["patient_id"][0].as_py()
+    day = sessions["session_date"][0].as_py().isoformat()
+
+    def obs(oid: str, status: str, enc: str) -> str:
+        return json.dumps({"resourceType": "Observation", "id": oid, "status": status,
+                           "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]},
+                           "subject": {"reference": f"Patient/{pid}"}, "encounter": {"reference": f"Encounter/{enc}"},
+                           "effectiveDateTime": f"{day}T18:00:00+01:00", "valueQuantity": {"value": 5}},
+                          separators=(",", ":"))
+    return {
+        "Encounter": ['{"resourceType":"Encounter","id":"enc-checkup-' + sid + '","status":"finished","subject":'
+                      '{"reference":"Patient/' + pid + '"},"period":{"start":"' + day + 'T17:30:00+01:00","end":"'
+                      + day + 'T18:30:00+01:00"}}'],
+        "Observation": [obs(f"obs-checkup-{sid}", "final", f"enc-checkup-{sid}"),
+                        obs(f"obs-error-{sid}", "entered-in-error", f"enc-{sid}"),
+                        obs(f"obs-orphan-{sid}", "final", f"enc-not-exported-{sid}")],
+    }
+
+
+def _write_fhir(batch_dir: Path, sessions: pa.Table, meas: pa.Table, clinic_id: str, exported_at: str,
+                ref_year: int, extras: bool) -> None:
+    """One month of the FHIR clinic as its EHR's Bulk Data export (pipeline/fhir/export.py)."""
+    from pipeline.fhir.export import write_export
+
+    write_export(batch_dir, sessions, meas, clinic_id, exported_at, ref_year,
+                 extra=_fhir_extras(sessions) if extras else None)
+
+
 def write_demo(out_dir: Path, clinics: int = 8, patients: int = 3000, seed: int = 7,
                start: str = "2026-01-01", months: int = 6, bad_rows: bool = True,
                progress: Callable[[str], None] | None = None) -> list[Path]:
@@ -698,15 +733,19 @@ def write_demo(out_dir: Path, clinics: int = 8, patients: int = 3000, seed: int 
             export_id = f"{profile.clinic_id}-{label}"
             batch_dir = out_dir / export_id
             batch_dir.mkdir(parents=True, exist_ok=True)
-            for stale in _table_files(batch_dir) + [batch_dir / "manifest.json"]:
+            for stale in _table_files(batch_dir) + [batch_dir / "manifest.json"] + list(batch_dir.glob("*.ndjson")):
                 stale.unlink(missing_ok=True)
-            _write_table(sessions, batch_dir / f"sessions.{profile.sessions_format}",
-                         profile.sessions_format, profile.bom)
-            _write_table(meas, batch_dir / f"measurements.{profile.measurements_format}",
-                         profile.measurements_format, profile.bom)
             next_month = (np.datetime64(label, "M") + 1).astype("datetime64[D]")
             exported_at = f"{next_month}T{2 + ci % 6:02d}:{(17 * ci) % 60:02d}:00Z"
-            write_manifest(batch_dir, export_id, profile.clinic_id, exported_at)
+            if profile.fhir:
+                _write_fhir(batch_dir, sessions, meas, profile.clinic_id, exported_at, start_d.year,
+                            bad_rows and mi == min(1, n_months - 1))
+            else:
+                _write_table(sessions, batch_dir / f"sessions.{profile.sessions_format}",
+                             profile.sessions_format, profile.bom)
+                _write_table(meas, batch_dir / f"measurements.{profile.measurements_format}",
+                             profile.measurements_format, profile.bom)
+                write_manifest(batch_dir, export_id, profile.clinic_id, exported_at)
             written.append(batch_dir)
             if progress is not None:
                 progress(f"{export_id}: {sessions.num_rows} sessions, {meas.num_rows} measurements")

@@ -59,7 +59,7 @@ def _fhir_lines(outcomes: list[tuple[str, str, str | None, int]]) -> list[str]:
              "quarantined": "quarantined (no row could be made)"}
     lines = ["  FHIR resources, by type:"] if outcomes else []
     for rtype, outcome, reason, n in outcomes:
-        why = contract.REASONS.get(reason, reason) if reason else None
+        why = contract.FHIR_REASONS.get(reason, reason) if reason else None
         lines.append(f"  - {rtype}: {_n(n, 'resource')} {words.get(outcome, outcome)}{f': {why}' if why else ''}")
     return lines
 

@@ -43,9 +43,19 @@ def table_file(batch: Path, table: str) -> Path:
     return found[0]
 
 
+def is_fhir(batch: Path) -> bool:
+    """A FHIR Bulk Data batch (the demo's one clinic in eight that sends its EHR's export): its resources
+    are checked through the reader in tests/fhir and below, not as the two tables."""
+    return "output" in json.loads((batch / "manifest.json").read_text(encoding="utf-8"))
+
+
+def table_batches(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.is_dir() and not is_fhir(p))
+
+
 def load(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     sessions, measurements = [], []
-    for batch in sorted(p for p in root.iterdir() if p.is_dir()):
+    for batch in table_batches(root):
         for table, out in (("sessions", sessions), ("measurements", measurements)):
             df = read_table(table_file(batch, table))
             df["_batch"] = batch.name
@@ -115,7 +125,7 @@ def violations(root: Path, loaded: tuple[pd.DataFrame, pd.DataFrame] | None = No
     """(batch, rule, value) for every header or value that breaks a contract rule."""
     out: list[tuple[str, str, str]] = []
     registry = contract.measures()
-    for batch in sorted(p for p in root.iterdir() if p.is_dir()):
+    for batch in table_batches(root):
         for table in contract.TABLES:
             header = headers(table_file(batch, table))
             if any(contract.identifying_header(h) for h in header):
@@ -128,7 +138,7 @@ def violations(root: Path, loaded: tuple[pd.DataFrame, pd.DataFrame] | None = No
                 out.append((batch.name, "date_style", str(header)))
     s, m = loaded if loaded is not None else load(root)
     manifest_clinic = {p.name: json.loads((p / "manifest.json").read_text())["clinic_id"]
-                       for p in root.iterdir() if p.is_dir()}
+                       for p in table_batches(root)}
 
     def flag(df: pd.DataFrame, bad: pd.Series, rule: str, column: str) -> None:
         out.extend((b, rule, str(v)) for b, v in zip(df.loc[bad, "_batch"], df.loc[bad, column]))
@@ -339,7 +349,9 @@ def test_default_demo_covers_the_contract(default, default_data):
     root, written = default
     s, m, _ = default_data
     assert len({BATCH_NAME.match(p.name)["clinic"] for p in written}) >= 8
-    assert s.groupby(["clinic_id", "patient_id"]).ngroups >= 3000
+    # 3000 patients in all; the FHIR clinic's (c007, about one in eight) are not in these two tables
+    assert s.groupby(["clinic_id", "patient_id"]).ngroups >= 2500
+    assert {BATCH_NAME.match(p.name)["clinic"] for p in written if is_fhir(p)} == {"c007"}
     assert set(s["condition_code"].map(contract.condition_group)) == set(contract.CONDITION_GROUPS)
     assert set(contract.measures()) <= set(m["measure"])
     assert (s["session_date"] != "").any() and (s["session_day"] != "").any()
@@ -411,3 +423,44 @@ def test_session_lengths_cover_every_duration_band(default_data):
         inside = mean_minutes.between(-np.inf if low is None else low, np.inf if high is None else high,
                                       inclusive="left")
         assert inside.sum() >= 50, name
+
+
+# --- the FHIR clinic ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def fhir_demo(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("fhir_demo")
+    write_demo(root, clinics=8, patients=400, months=2)
+    return root
+
+
+def test_one_clinic_in_eight_sends_fhir_bulk_exports_deterministically(fhir_demo, tmp_path):
+    fhir = [p for p in sorted(fhir_demo.iterdir()) if is_fhir(p)]
+    assert [p.name for p in fhir] == ["c007-2026-01", "c007-2026-02"]
+    assert [p for p in fhir_demo.iterdir() if not is_fhir(p) and p.name.startswith("c007")] == []
+    for batch in fhir:
+        manifest = json.loads((batch / "manifest.json").read_text())
+        assert set(manifest) >= {"transactionTime", "request", "output"}
+        assert manifest["extension"]["clinic_id"] == "c007"
+        for out in manifest["output"]:
+            lines = (batch / out["url"]).read_text(encoding="utf-8").splitlines()
+            assert out["count"] == len(lines) and all(json.loads(x)["resourceType"] == out["type"] for x in lines)
+    write_demo(tmp_path, clinics=8, patients=400, months=2)
+    assert file_bytes(tmp_path) == file_bytes(fhir_demo)
+
+
+def test_the_fhir_clinic_reads_back_as_its_sessions(fhir_demo, tmp_path, monkeypatch):
+    from pipeline.validate import validate_batch
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # validate keeps no key: a throw-away one
+    monkeypatch.delenv("OUTCOMES_NETWORK_KEY", raising=False)
+    for batch in sorted(p for p in fhir_demo.iterdir() if is_fhir(p)):
+        encounters = (batch / "Encounter.ndjson").read_text().count("enc-checkup-")
+        report = validate_batch(batch)
+        assert report.accepted, report.reasons
+        lines = len((batch / "Encounter.ndjson").read_text().splitlines())
+        assert report.rows["sessions"] == lines - encounters > 0
+        assert report.quarantined_rows == {"sessions": 0, "measurements": 0}
+        quarantined = [n for _, outcome, _, n in report.fhir if outcome == "quarantined"]
+        assert sum(quarantined) == (1 if batch.name.endswith("02") else 0)  # the planted broken reference
+    assert not (tmp_path / "massage-outcomes").exists()
