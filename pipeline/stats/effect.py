@@ -206,7 +206,7 @@ def _mean_sd(a: np.ndarray) -> tuple[float, float | None]:
     return mean, sd
 
 
-RESPONDER_DECIMALS = 9  # improvement is rounded this far before it is compared with the MCID
+RESPONDER_DECIMALS = 9  # improvement is rounded this far before any use (the MCID rule, SDs, ranks)
 
 
 def prepost(baseline: Any, final: Any, better: str = "lower", mcid: float | None = 2.0) -> PrePost:
@@ -220,20 +220,21 @@ def prepost(baseline: Any, final: Any, better: str = "lower", mcid: float | None
     :func:`prepost_from_summary`, which holds the formulas and null rules, so the Python
     and SQL paths agree.
 
-    ``d >= mcid`` compares ``d`` rounded to 9 decimals (as the SQL layer does), so that a
-    decimal-score change such as 6.1 - 4.1 = 1.9999999999999996 counts as the 2 points it is.
-    In R: ``sum(round(d, 9) >= mcid)``.
+    ``d`` is rounded to 9 decimals first (as the SQL layer does), so that a decimal-score
+    change such as 6.1 - 4.1 = 1.9999999999999996 is the 2 points it is: for ``d >= mcid``, and
+    for the SD and the ranks of d (equal changes have an SD of exactly 0 and tie, where the
+    unrounded residues gave an SD of 1e-16 and a d_z of 1e15). In R: ``d <- round(d, 9)``.
 
     Equivalent R (for ``better == "lower"``, where metafor's change = post - pre has the
     opposite sign)::
 
-        d <- baseline - final
+        d <- round(baseline - final, 9)
         escalc("SMCC", m1i = mean(final), m2i = mean(baseline), sd1i = sd(final),
                sd2i = sd(baseline), ni = n, ri = cor(baseline, final))   # -g_z, its variance
         escalc("SMCR", m1i = mean(final), m2i = mean(baseline), sd1i = sd(baseline),
                ni = n, ri = cor(baseline, final))                         # -smcr, smcr_var
-        wilcox.test(final, baseline, paired = TRUE)$p.value               # wilcoxon_p
-        prop.test(sum(round(d, 9) >= mcid), n, correct = FALSE)$conf.int  # responder CI
+        wilcox.test(d)$p.value                                             # the same, on rounded d
+        prop.test(sum(d >= mcid), n, correct = FALSE)$conf.int              # responder CI
 
     (metafor: Viechtbauer 2010, J Stat Softw 36(3); formulas in :func:`prepost_from_summary`.)
 
@@ -248,7 +249,7 @@ def prepost(baseline: Any, final: Any, better: str = "lower", mcid: float | None
         raise ValueError(f"better must be 'lower' or 'higher', got {better!r}")
     mc = as_optional_real(mcid, "mcid")
     n = int(x.size)
-    d = y - x if better == "higher" else x - y
+    d = np.round(y - x if better == "higher" else x - y, RESPONDER_DECIMALS)
     bm, bsd = _mean_sd(x)
     fm, fsd = _mean_sd(y)
     mi, sdi = _mean_sd(d)
@@ -257,7 +258,7 @@ def prepost(baseline: Any, final: Any, better: str = "lower", mcid: float | None
         xc, yc = x - bm, y - fm
         r = float(np.dot(xc, yc) / math.sqrt(float(np.dot(xc, xc)) * float(np.dot(yc, yc))))
         r = min(1.0, max(-1.0, r))
-    responders = int(np.count_nonzero(np.round(d, RESPONDER_DECIMALS) >= mc)) if mc is not None else None
+    responders = int(np.count_nonzero(d >= mc)) if mc is not None else None
     wp = wilcoxon_signed_rank(d).p_value
     return prepost_from_summary(
         n=n,

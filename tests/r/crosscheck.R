@@ -51,9 +51,10 @@ better <- setNames(measures$better, measures$code)
 mcid <- setNames(measures$mcid, measures$code)
 if (any(!eo$measure %in% names(better))) stop("a measure of episode_outcomes is not in measures.csv")
 
-# improvement, recomputed: positive = better (statistics.md)
+# improvement, recomputed: positive = better (statistics.md), rounded to 9 decimals (CHANGELOG:
+# a decimal change such as 6.1 - 4.1 is the 2 points it is, for every statistic of d)
 eo$higher <- better[eo$measure] == "higher"
-eo$d <- ifelse(eo$higher, eo$final - eo$baseline, eo$baseline - eo$final)
+eo$d <- round(ifelse(eo$higher, eo$final - eo$baseline, eo$baseline - eo$final), 9)
 
 SEP <- "\x1f"
 key_of <- function(level, clinic, group, band, measure) {
@@ -120,13 +121,14 @@ figures <- function(rows) {
   }
 
   # Wilcoxon signed-rank, R's defaults (exact when n < 50 without ties or zeros, else normal
-  # approximation with continuity correction); symmetric in the sign of the difference
-  out$wilcoxon_p <- if (any(d != 0)) num(suppressWarnings(wilcox.test(y, x, paired = TRUE))$p.value) else NA_real_
+  # approximation with continuity correction); symmetric in the sign of the difference; on the
+  # rounded d, which is wilcox.test(y, x, paired = TRUE) wherever the scores' changes are exact
+  out$wilcoxon_p <- if (any(d != 0)) num(suppressWarnings(wilcox.test(d))$p.value) else NA_real_
   nz <- abs(d[d != 0])
   out$wilcoxon_exact <- as.numeric(length(nz) < 50 && !any(d == 0) && !any(duplicated(nz)))
 
-  # responders: improvement rounded to 9 decimals, then >= MCID (statistics.md, effect.py)
-  resp <- sum(round(d, 9) >= mcid[[m]])
+  # responders: improvement (rounded to 9 decimals above) >= MCID (statistics.md, effect.py)
+  resp <- sum(d >= mcid[[m]])
   out$responders <- resp
   out$responder_rate <- resp / n
   ci <- suppressWarnings(prop.test(resp, n, correct = FALSE))$conf.int

@@ -70,7 +70,7 @@ def summary(x, y, better="lower", mcid=2.0):
     """The sufficient statistics of one cell as int_effect_cells computes them (NaN for NULL)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     n = x.size
-    d = y - x if better == "higher" else x - y
+    d = np.round(y - x if better == "higher" else x - y, 9)  # as marts.episode_outcomes.improvement
     sd = (lambda a: float(np.std(a, ddof=1)) if n >= 2 else math.nan)
     if n >= 2 and np.std(x) > 0 and np.std(y) > 0:
         r = float(np.corrcoef(x, y)[0, 1])
@@ -82,7 +82,7 @@ def summary(x, y, better="lower", mcid=2.0):
     return dict(
         n=n, baseline_mean=float(np.mean(x)), baseline_sd=sd(x), final_mean=float(np.mean(y)), final_sd=sd(y),
         r_pre_post=r, mean_improvement=float(np.mean(d)), sd_improvement=sd(d),
-        responders=int(np.count_nonzero(np.round(d, 9) >= mcid)), zeros=int(np.count_nonzero(d == 0)),
+        responders=int(np.count_nonzero(d >= mcid)), zeros=int(np.count_nonzero(d == 0)),
         n_nonzero=int(nz.size), v_plus=float(np.sum(ranks[nz > 0])), tie_term=float(sum(int(t) ** 3 - int(t) for t in ties)),
     )
 
