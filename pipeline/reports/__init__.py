@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
+from markupsafe import Markup
 
 from pipeline import contract
 from pipeline.reports import browser, clinics, evidence, landing, pages, quality
@@ -37,9 +38,28 @@ def _clear_stale(out_dir: Path) -> None:
                     path.unlink()
 
 
-def _write_json(path: Path, content: dict) -> Path:
+def _dumps(content) -> str:
+    return json.dumps(content, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+class SharedJSON:
+    """A value that several documents carry as the same top-level key (every evidence pack of a
+    run carries the run's provenance, which lists every batch): serialized once."""
+
+    def __init__(self, key: str, value):
+        self.key, self.value, self.text = key, value, _dumps(value).replace("\n", "\n  ")  # at depth 1
+        self.marker = f"@@shared:{key}:{id(value)}@@"
+
+
+def _write_json(path: Path, content: dict, shared: SharedJSON | None = None) -> Path:
+    """``content`` as indented JSON; ``shared``: when content carries that very value under its
+    key, its text is spliced in (the same bytes as serializing it again)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(content, indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+    if shared is not None and content.get(shared.key) is shared.value:
+        text = _dumps({**content, shared.key: shared.marker}).replace(json.dumps(shared.marker), shared.text, 1)
+    else:
+        text = _dumps(content)
+    path.write_text(text + "\n", encoding="utf-8")
     return path
 
 
@@ -59,16 +79,20 @@ def _print_pdfs(out_dir: Path, packs: dict[str, dict]) -> tuple[list[Path], floa
     return [], time.perf_counter() - started
 
 
-def _write_evidence(env, out_dir: Path, data: ReportData, common: dict) -> tuple[dict[str, dict], list[Path]]:
-    """Every evidence pack as JSON (validated against the published schema) and HTML."""
+def _write_evidence(env, out_dir: Path, data: ReportData, common: dict) -> tuple[dict[str, dict], list[Path], Markup]:
+    """Every evidence pack as JSON (validated against the published schema) and HTML; returns
+    the packs, the files and the packs' shared provenance table (HTML, rendered once)."""
     shared = evidence.provenance_block(data)
+    table = evidence.provenance_table(env, shared, common)
     packs = {c: evidence.pack(data, c, shared) for c in data.conditions()}
     written = [_write_json(out_dir / "evidence" / evidence.SCHEMA_PATH.name, evidence.schema())]
+    evidence.validate_provenance(shared)  # once: every pack carries this same block
+    text = SharedJSON("provenance", shared)
     for cond, content in packs.items():
-        evidence.validate(content)
-        written.append(_write_json(out_dir / "evidence" / f"{cond}.json", content))
-        written.append(pages.write(env, out_dir, evidence.page(data, content), common))
-    return packs, written
+        evidence.validate(content, checked_provenance=shared)
+        written.append(_write_json(out_dir / "evidence" / f"{cond}.json", content, text))
+        written.append(pages.write(env, out_dir, evidence.page(data, content, provenance_html=table), common))
+    return packs, written, table
 
 
 def _links(data: ReportData, packs: dict[str, dict], pdfs: list[Path]) -> dict:
@@ -93,7 +117,7 @@ def build_reports(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str,
     data = load(con, run_id, settings)
     env, common = pages.environment(), pages.common_context(data)
     written = pages.write_assets(out_dir)
-    packs, files = _write_evidence(env, out_dir, data, common)
+    packs, files, table = _write_evidence(env, out_dir, data, common)
     written += files
     with ThreadPoolExecutor(max_workers=1) as pool:  # Chromium prints while Python writes the other pages
         printing = pool.submit(_print_pdfs, out_dir, packs)
@@ -102,7 +126,7 @@ def build_reports(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str,
         pdfs, pdf_seconds = printing.result()
     written += pdfs
     for cond in sorted(set(packs) - {p.stem for p in pdfs}):  # not printed: its page links no PDF
-        pages.write(env, out_dir, evidence.page(data, packs[cond], pdf=False), common)
+        pages.write(env, out_dir, evidence.page(data, packs[cond], pdf=False, provenance_html=table), common)
     written.append(pages.write(env, out_dir, landing.page(data, _links(data, packs, pdfs)), common))
     log.info("[reports] %d files (%d clinic dashboards, %d evidence packs, %d PDFs) in %.1f s "
              "(PDFs %.1f s, alongside): %s", len(written), len(data.clinic_ids()), len(packs), len(pdfs),

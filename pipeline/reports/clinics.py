@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from pipeline import contract
 from pipeline.reports import figures, fmt, methods
-from pipeline.reports.data import ReportData, records
+from pipeline.reports.data import ReportData, group
 from pipeline.reports.landing import completeness_rows, condition_episodes, total
 from pipeline.reports.pages import Page
 
@@ -26,15 +26,18 @@ def comparison_series(data: ReportData, clinic_id: str) -> list[dict]:
     return out
 
 
-def comparison_table(series: list[dict], min_n: int) -> list[dict]:
+def comparison_table(series: list[dict], min_n: int, text=None) -> list[dict]:
+    """The table under the comparison chart; ``text``: a row's display text (default
+    ``fmt.effect_row``; ``ReportData.effect_text`` formats each row once per run)."""
+    text = text or (lambda r: fmt.effect_row(r, min_n))
     rows = []
     for s in series:
         network = {r["frequency_band"]: r for r in s["network"]}
         for r in s["clinic"]:
             net = network.get(r["frequency_band"])
             rows.append({"condition_group": s["condition_group"], "measure": s["measure"],
-                         "frequency_band": r["frequency_band"], "clinic_row": r, "clinic": fmt.effect_row(r, min_n),
-                         "network_row": net, "network": fmt.effect_row(net, min_n) if net else None})
+                         "frequency_band": r["frequency_band"], "clinic_row": r, "clinic": text(r),
+                         "network_row": net, "network": text(net) if net else None})
     return rows
 
 
@@ -47,38 +50,44 @@ def filter_options(series: list[dict]) -> Markup:
 
 
 def benchmark_rows(data: ReportData, clinic_id: str) -> list[dict] | None:
-    if data.benchmarks is None:
+    mine = data.benchmarks_of(clinic_id)
+    if mine is None:
         return None
-    mine = data.benchmarks[data.benchmarks["clinic_id"] == clinic_id]
+    by_condition = group(mine, "condition_group")
     out = []
     for cond in data.conditions():
-        rows = records(mine[mine["condition_group"] == cond])
+        rows = by_condition.get(cond, [])
         out += [{**r, "header": fmt.condition_label(cond)} for r in sorted(rows, key=lambda r: r["measure"])]
     return out
 
 
 def trend_series(data: ReportData, clinic_id: str) -> list[dict]:
     """Per condition of the clinic, its main measure's effect by start period (when published)."""
-    if data.trends is None:
+    mine = data.trends_of(clinic_id)
+    if not mine:
         return []
-    mine = data.trends[data.trends["clinic_id"] == clinic_id]
+    by_cell = group(mine, "condition_group", "measure")
     out = []
     for cond in data.conditions():
-        rows = records(mine[(mine["condition_group"] == cond) & (mine["measure"] == data.main_measure(cond))])
+        measure = data.main_measure(cond)
+        rows = by_cell.get((cond, measure), [])
         if len(rows) >= 2 and any(not r["suppressed"] for r in rows):
-            out.append({"condition_group": cond, "measure": data.main_measure(cond), "rows": rows})
+            out.append({"condition_group": cond, "measure": measure, "rows": rows})
     return out
 
 
 def quality_summary(data: ReportData, clinic_id: str) -> dict:
     """The clinic's own batches and its quarantined rows by reason (counts of rows, no values)."""
-    batches = data.batches[data.batches["clinic_id"] == clinic_id]
-    q = data.quarantine[data.quarantine["batch_id"].isin(batches.loc[batches["status"] == "accepted", "batch_id"])]
-    reasons = q.groupby(["reason", "table_name"], as_index=False)["rows"].sum()
+    batches = data.batches_of(clinic_id)
+    reasons: dict[tuple, int] = {}
+    for q in data.quarantine_of(b["batch_id"] for b in batches if b["status"] == "accepted"):
+        key = (q["reason"], q["table_name"])
+        reasons[key] = reasons.get(key, 0) + (q["rows"] or 0)
+    ordered = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1]))
     return {
-        "batches": records(batches),
-        "reasons": [{**r, "plain": contract.REASONS.get(r["reason"], r["reason"])}
-                    for r in records(reasons.sort_values(["rows", "reason"], ascending=[False, True]))],
+        "batches": batches,
+        "reasons": [{"reason": reason, "table_name": table, "rows": rows, "plain": contract.REASONS.get(reason, reason)}
+                    for (reason, table), rows in ordered],
     }
 
 
@@ -91,12 +100,12 @@ def page(data: ReportData, clinic_id: str) -> Page:
     trends = trend_series(data, clinic_id)
     context = {
         "clinic_id": clinic_id,
-        "sessions": data.sessions_by_clinic().get(clinic_id),
+        "sessions": data.sessions_of(clinic_id),
         "episodes": [{"condition_group": c, "episodes": n} for c, n in episodes.items()],
         "episodes_total": total(episodes.values()),
-        "comparison": figures.to_div(figures.clinic_comparison(series, data.min_n), "fig-comparison") if series else None,
+        "comparison": figures.to_div(figures.clinic_comparison(series, data.min_n, data.effect_text), "fig-comparison") if series else None,
         "options": filter_options(series),
-        "table": comparison_table(series, data.min_n),
+        "table": comparison_table(series, data.min_n, data.effect_text),
         "benchmark_chart": figures.to_div(figures.benchmark_chart(bench), "fig-benchmark") if bench else None,
         "benchmarks": bench,
         "trend_chart": figures.to_div(figures.trend_chart(trends), "fig-trend") if trends else None,

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import jsonschema
+from markupsafe import Markup
 
 from pipeline import contract, provenance
 from pipeline.reports import figures, fmt, methods
@@ -51,9 +53,61 @@ def validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema())
 
 
-def validate(pack: dict) -> None:
-    """Raise ``jsonschema.ValidationError`` when the pack does not follow the published schema."""
-    validator().validate(pack)
+def _variants() -> dict[str, dict]:
+    """The schema as three documents: the whole pack; the pack with any provenance (its block
+    checked once per run, as every pack of a run carries the same one); the provenance block."""
+    whole = schema()
+    without = {**whole, "properties": {**whole["properties"], "provenance": {}}}
+    provenance_only = {**{k: v for k, v in whole.items() if k in ("$schema", "$id", "$defs")},
+                       "$ref": "#/$defs/provenance"}
+    return {"whole": whole, "without_provenance": without, "provenance": provenance_only}
+
+
+@lru_cache(maxsize=1)
+def _checkers() -> dict[str, Callable[[dict], bool]]:
+    """name -> a function saying whether a document is valid: compiled by fastjsonschema when
+    it is installed (about 5x faster than jsonschema on a network's packs, which list every
+    clinic), else jsonschema's. Only keywords that mean the same in draft 7 and 2020-12 are
+    used by the schema (no sibling of a ``$ref``), so both give the same verdict; an invalid
+    document is always reported by jsonschema (its error is the one raised)."""
+    try:
+        import fastjsonschema
+    except ImportError:  # pragma: no cover - jsonschema alone
+        fastjsonschema = None
+    out = {}
+    for name, doc in _variants().items():
+        if fastjsonschema is not None:
+            compiled = fastjsonschema.compile(doc)
+
+            def check(instance, compiled=compiled, error=fastjsonschema.JsonSchemaException) -> bool:
+                try:
+                    compiled(instance)
+                except error:
+                    return False
+                return True
+        else:
+            check = jsonschema.Draft202012Validator(doc).is_valid
+        out[name] = check
+    return out
+
+
+def validate(pack: dict, checked_provenance: dict | None = None) -> None:
+    """Raise ``jsonschema.ValidationError`` when the pack does not follow the published schema.
+    ``checked_provenance``: a provenance block already validated (``validate_provenance``);
+    when the pack carries that very block, it is not checked again."""
+    skip = checked_provenance is not None and pack.get("provenance") is checked_provenance
+    if not _checkers()["without_provenance" if skip else "whole"](pack):
+        validator().validate(pack)  # the reference: raises with its message
+        if skip:
+            return
+        raise jsonschema.ValidationError("the evidence pack does not follow its schema")
+
+
+def validate_provenance(block: dict) -> None:
+    """Raise ``jsonschema.ValidationError`` when a provenance block does not follow the schema."""
+    if not _checkers()["provenance"](block):
+        jsonschema.Draft202012Validator(_variants()["provenance"]).validate(block)
+        raise jsonschema.ValidationError("the provenance block does not follow its schema")
 
 
 def _pick(row: dict, fields: tuple[str, ...]) -> dict:
@@ -193,8 +247,13 @@ def charts(block: dict, min_n: int, prefix: str) -> dict:
     code = block["code"]
     cells = [{**c, "measure": code} for c in block["bands"]]
     pooled_all = next((p for p in block["pooled"] or [] if p["frequency_band"] == contract.ALL_BANDS), None)
-    out = {"bands": figures.to_div(figures.bands_chart(cells, min_n, _mcid_text(block)), f"{prefix}-bands")}
-    if block["clinics"]:
+    out = {"bands": figures.to_div(figures.bands_chart(cells, min_n, _mcid_text(block)), f"{prefix}-bands"),
+           "forest": None, "distribution": None, "clinics_shown": None}
+    if len(block["clinics"]) > figures.FOREST_MAX_CLINICS:  # a network: the clinics' distribution
+        out["distribution"] = figures.to_div(figures.clinic_distribution(block["clinics"], pooled_all),
+                                             f"{prefix}-forest")
+        out["clinics_shown"] = sum(1 for c in block["clinics"] if not c["suppressed"] and c.get("smcr") is not None)
+    elif block["clinics"]:
         out["forest"] = figures.to_div(figures.forest(block["clinics"], pooled_all), f"{prefix}-forest")
     out["dose"] = [_dose_chart(d, f"{prefix}-dose-{d['moderator']}") for d in block["dose_response"] or []]
     return out
@@ -207,11 +266,24 @@ def _dose_chart(fit: dict, div_id: str) -> dict:
     return {"label": label, "unit": unit, "how": how, "div": div}
 
 
-def page(data: ReportData, content: dict, pdf: bool = True) -> Page:
-    """The evidence pack's page; ``pdf``: whether it links a PDF (printed from this very page)."""
+MANY_BATCHES = 1000  # more accepted batches than this: the page's batch table is folded (the JSON lists them)
+
+
+def provenance_table(env, provenance: dict, common: dict) -> Markup:
+    """The provenance block's table of batches and files as HTML, rendered once for every pack of
+    the run (they carry the same block); a network's is folded, not printed."""
+    html = env.get_template("_provenance.html").render(**common, pack={"provenance": provenance},
+                                                       many_batches=MANY_BATCHES)
+    return Markup(html)
+
+
+def page(data: ReportData, content: dict, pdf: bool = True, provenance_html: Markup | None = None) -> Page:
+    """The evidence pack's page; ``pdf``: whether it links a PDF (printed from this very page);
+    ``provenance_html``: its batch table, when already rendered (``provenance_table``)."""
     min_n = data.min_n
     measures = [{**b, "text": [fmt.effect_row(r, min_n) for r in b["bands"]],
                  "charts": charts(b, min_n, f"fig-{b['code']}")} for b in content["measures"]]
     cond = content["condition_group"]
     return Page(f"evidence/{cond}.html", "evidence.html", f"Evidence pack: {content['condition_label']}",
-                {"pack": content, "blocks": measures, "stem": cond, "methods": content["methods"], "pdf": pdf})
+                {"pack": content, "blocks": measures, "stem": cond, "methods": content["methods"], "pdf": pdf,
+                 "provenance_table": provenance_html, "many_batches": MANY_BATCHES})

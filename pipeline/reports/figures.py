@@ -255,19 +255,21 @@ def completeness_bars(rows_in: list[dict]) -> dict:
 
 # ---- the clinic dashboard ----------------------------------------------------------------
 
-def clinic_comparison(series: list[dict], min_n: int) -> dict:
+def clinic_comparison(series: list[dict], min_n: int, text=None) -> dict:
     """g_z and responder rate by frequency band, the clinic beside the network: one pair of
     traces per condition x measure, ``meta`` = "condition|measure" (the page's selects show one).
 
-    ``series``: dicts with condition_group, measure, clinic and network (rows by band).
+    ``series``: dicts with condition_group, measure, clinic and network (rows by band);
+    ``text``: a row's display text (default ``fmt.effect_row``).
     """
+    text = text or (lambda r: fmt.effect_row(r, min_n))
     labels = [_tick(b) for b in (contract.ALL_BANDS, *contract.BAND_ORDER)]
     traces = []
     for i, s in enumerate(series):
         key = f"{s['condition_group']}|{s['measure']}"
         for who, color, rows in (("this clinic", CLINIC_COLOR, s["clinic"]), ("network", NETWORK_COLOR, s["network"])):
             for col, name in ((1, "g_z"), (2, "responder_rate")):
-                traces.append(on(_band_trace(rows, who, color, name, min_n, key, i == 0, col == 1), col))
+                traces.append(on(_band_trace(rows, who, color, name, text, key, i == 0, col == 1), col))
     band_axis = {"categoryorder": "array", "categoryarray": labels, "tickangle": 0, "type": "category"}
     axes = _merge(panel_axes([1, 1], shared_y=False, gap=0.1), {
         "xaxis": band_axis, "xaxis2": band_axis,
@@ -282,12 +284,12 @@ def _tick(band: str) -> str:
     return fmt.band_label(band).replace(" ", "<br>", 1)
 
 
-def _band_trace(rows: list[dict], who: str, color: str, name: str, min_n: int, key: str,
+def _band_trace(rows: list[dict], who: str, color: str, name: str, text, key: str,
                 visible: bool, legend: bool) -> dict:
     low, high = CI_FIELDS[name]
     scale = 100 if name == "responder_rate" else 1
     shown = [r for r in rows if r.get(name) is not None and not r["suppressed"]]
-    texts = [fmt.effect_row(r, min_n) for r in shown]
+    texts = [text(r) for r in shown]
     what = "g_z" if name == "g_z" else "responders"
     return {
         "type": "scatter", "mode": "markers", "name": who, "legendgroup": who, "showlegend": legend,
@@ -379,6 +381,37 @@ def forest(clinics: list[dict], pooled: dict | None) -> dict:
         traces += _diamond(y, pooled)
     return figure(traces, rows.height(100), showlegend=False, yaxis=rows.axis(), margin={"t": 15},
                   xaxis={"title": {"text": "SMCR (95% CI)"}}, shapes=_shapes(rows, [0]))
+
+
+FOREST_MAX_CLINICS = 60  # more clinics than this: their distribution, not one row each
+
+
+def clinic_distribution(clinics: list[dict], pooled: dict | None) -> dict:
+    """Many clinics' SMCRs as a histogram (one bar per range of values, its height the number of
+    clinics), with the random-effects pooled estimate, its 95% CI and prediction interval when
+    pooled. Suppressed clinics are left out (the caption says how many)."""
+    values = [c["smcr"] for c in clinics if not c["suppressed"] and c.get("smcr") is not None]
+    traces = [{"type": "histogram", "x": values, "name": "clinics", "nbinsx": 40,
+               "marker": {"color": INK, "opacity": 0.75, "line": {"color": "white", "width": 0.5}},
+               "hovertemplate": "SMCR %{x}<br>%{y} clinics<extra></extra>"}]
+    shapes = [{"type": "line", "xref": "x", "x0": 0, "x1": 0, "yref": "paper", "y0": 0, "y1": 1,
+               "line": {"color": MUTED, "width": 1, "dash": "dot"}, "layer": "below"}]
+    if pooled:
+        if pooled.get("pred_low") is not None and pooled.get("pred_high") is not None:
+            shapes.append({"type": "rect", "xref": "x", "x0": pooled["pred_low"], "x1": pooled["pred_high"],
+                           "yref": "paper", "y0": 0, "y1": 1, "fillcolor": POOLED_COLOR, "opacity": 0.08,
+                           "line": {"width": 0}, "layer": "below"})
+        shapes.append({"type": "rect", "xref": "x", "x0": pooled["ci_low"], "x1": pooled["ci_high"], "yref": "paper",
+                       "y0": 0, "y1": 1, "fillcolor": POOLED_COLOR, "opacity": 0.3, "line": {"width": 0}, "layer": "below"})
+        hover = (f"pooled ({pooled['method']}, k = {pooled['k']}) {fmt.with_ci(pooled['estimate'], pooled['ci_low'], pooled['ci_high'])}"
+                 f"<br>prediction interval {fmt.ci(pooled['pred_low'], pooled['pred_high'])}")
+        traces.append({"type": "scatter", "mode": "lines", "name": "pooled", "hoverinfo": "text", "hovertext": hover,
+                       "x": [pooled["estimate"], pooled["estimate"]], "y": [0, 1], "yaxis": "y2",
+                       "line": {"color": POOLED_COLOR, "width": 2.5}})
+    return figure(traces, 340, showlegend=False, bargap=0.05, margin={"t": 15}, shapes=shapes,
+                  xaxis={"title": {"text": "SMCR of a clinic (all frequencies)"}},
+                  yaxis={"title": {"text": "clinics"}, "rangemode": "tozero"},
+                  yaxis2={"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True})
 
 
 def _diamond(y: float, p: dict) -> list[dict]:

@@ -70,6 +70,24 @@ def headline(data: ReportData) -> dict:
     }
 
 
+SEARCH_FROM = 10  # clinics: from this many, the clinic table has a search field
+
+
+def clinic_rows(data: ReportData, links: list[dict]) -> list[dict]:
+    """The clinic table: per linked clinic, its sessions and episodes, from the indexed marts
+    (own rows only). ``episodes`` is the total when no condition's count is suppressed (as on
+    the dashboard); else ``episodes_at_least`` sums the published ones (a lower bound, which
+    reveals no hidden count: the total is not published), None when none is."""
+    out = []
+    for c in links:
+        parts = list(condition_episodes(data, "clinic", c["clinic_id"]).values())
+        shown = [v for v in parts if v is not None]
+        episodes = total(parts)
+        out.append({**c, "episodes": episodes, "sessions": data.sessions_of(c["clinic_id"]),
+                    "episodes_at_least": sum(shown) if episodes is None and shown else None})
+    return out
+
+
 def page(data: ReportData, links: dict) -> Page:
     cells = overview_cells(data)
     comp = completeness_rows(data)
@@ -81,6 +99,8 @@ def page(data: ReportData, links: dict) -> Page:
         "completeness_chart": figures.to_div(figures.completeness_bars(comp), "fig-completeness") if comp else None,
         "completeness": comp,
         "links": links,
+        "clinic_rows": clinic_rows(data, links["clinics"]),
+        "clinic_search": len(links["clinics"]) >= SEARCH_FROM,
         "methods": methods.paragraph("index", data.settings, measures),
     }
     return Page("index.html", "index.html", "Outcomes of medical massage therapy", context)

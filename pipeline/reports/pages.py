@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 from plotly.offline import get_plotlyjs
 
-from pipeline.reports import fmt
+from pipeline.reports import cells, fmt
 from pipeline.reports.data import ReportData
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -42,7 +42,7 @@ def environment() -> jinja2.Environment:
         condition=fmt.condition_label, measure=fmt.measure_label, band=fmt.band_label,
         band_definition=fmt.band_definition, p_value=fmt.p_value, p_text=fmt.p_text,
     )
-    env.globals.update(fmt_ci=fmt.with_ci, fmt_pp=fmt.points_ci, fmt_interval=fmt.ci)
+    env.globals.update(fmt_ci=fmt.with_ci, fmt_pp=fmt.points_ci, fmt_interval=fmt.ci, **cells.GLOBALS)
     return env
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipeline import contract
 from pipeline.reports import methods
-from pipeline.reports.data import ReportData, records
+from pipeline.reports.data import ReportData, group, records
 from pipeline.reports.pages import Page
 
 
@@ -25,12 +25,9 @@ def checks_summary(data: ReportData) -> dict:
 
 def batch_rows(data: ReportData) -> list[dict]:
     """Per batch: status, reasons, and rows received / staged / quarantined per file."""
-    tables = data.batch_tables()
-    out = []
-    for b in records(data.batches):
-        files = tables[(tables["batch_id"] == b["batch_id"]) & (tables["sha256"] == b["sha256"])]
-        out.append({**b, "reasons": list(b["reasons"] or []), "files": records(files)})
-    return out
+    files = group(records(data.batch_tables()), "batch_id", "sha256")  # once, not a scan per batch
+    return [{**b, "reasons": list(b["reasons"] or []), "files": files.get((b["batch_id"], b["sha256"]), [])}
+            for b in records(data.batches)]
 
 
 def reason_rows(data: ReportData) -> list[dict]:

@@ -60,11 +60,16 @@ def visit(context, path: Path) -> dict:
     return {"charts": total, "drawn": drawn, "errors": errors + [c for c in console if c.startswith("error")]}
 
 
-@pytest.mark.parametrize("which", ["demo", "bare"])
+def network_pages(run) -> list[Path]:
+    """Of a many-clinic run: every page but the dashboards, and two dashboards."""
+    return [p for p in run.html() if p.parent.name != "clinics"] + sorted((run.reports / "clinics").glob("*.html"))[-2:]
+
+
+@pytest.mark.parametrize("which", ["demo", "bare", "many"])
 def test_every_report_renders_offline_without_errors(browser, which, request):
     context, requests = browser
     run = request.getfixturevalue(which)
-    pages = run.html()
+    pages = network_pages(run) if which == "many" else run.html()
     assert len(pages) >= 5
     problems = {}
     for path in pages:
@@ -110,3 +115,62 @@ def test_the_guards_catch_a_request_and_a_console_error(browser, tmp_path):
     assert any("boom" in e for e in seen["errors"])
     assert any("example.invalid" in url for url in requests[before:])
     del requests[before:]
+
+
+VISIBLE = "() => [...document.querySelectorAll('#t-clinics tbody tr')].filter(r => !r.hidden).map(r => r.dataset.clinic)"
+COLUMN = ("i => [...document.querySelectorAll('#t-clinics tbody tr')].filter(r => !r.hidden)"
+          ".map(r => r.cells[i].textContent.trim())")
+
+
+def as_number(text: str) -> float:
+    """A count cell as the page sorts it: "1,234" and "1,234+" (at least) are 1234, suppressed is lowest."""
+    digits = text.replace(",", "").rstrip("+")
+    return float(digits) if digits.replace(".", "").isdigit() else float("-inf")
+
+
+def test_the_landing_clinic_table_searches_and_sorts(browser, many):
+    context, requests = browser
+    dashboards = sorted(p.stem for p in (many.reports / "clinics").glob("*.html"))
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto((many.reports / "index.html").as_uri(), wait_until="load")
+        listed = page.evaluate(VISIBLE)
+        assert listed == dashboards  # every clinic once, by clinic id
+        assert page.inner_text("#clinic-count") == f"{len(dashboards)} clinics"
+
+        page.fill("#clinic-search", "c001")
+        expected = [c for c in dashboards if "c001" in c]
+        assert page.evaluate(VISIBLE) == expected and 1 < len(expected) < len(dashboards)
+        assert page.inner_text("#clinic-count") == f"{len(expected)} of {len(dashboards)} clinics"
+        page.fill("#clinic-search", "C0042")  # case-insensitive, one clinic
+        assert page.evaluate(VISIBLE) == ["c0042"]
+        page.fill("#clinic-search", "no such clinic")
+        assert page.evaluate(VISIBLE) == []
+        page.fill("#clinic-search", "")
+        assert page.evaluate(VISIBLE) == dashboards
+
+        page.click("#t-clinics thead th:nth-child(2) button")  # episodes, ascending
+        episodes = [as_number(t) for t in page.evaluate(COLUMN, 1)]
+        assert episodes == sorted(episodes) and len(set(episodes)) > 1
+        page.click("#t-clinics thead th:nth-child(2) button")  # again: descending
+        episodes = [as_number(t) for t in page.evaluate(COLUMN, 1)]
+        assert episodes == sorted(episodes, reverse=True)
+        assert page.get_attribute("#t-clinics thead th:nth-child(2)", "aria-sort") == "descending"
+        page.click("#t-clinics thead th:nth-child(3) button")  # sessions, ascending
+        sessions = [as_number(t) for t in page.evaluate(COLUMN, 2)]
+        assert sessions == sorted(sessions)
+        page.fill("#clinic-search", "c00")  # search keeps the sort order
+        assert page.evaluate(VISIBLE) == [c for c in page.evaluate(
+            "() => [...document.querySelectorAll('#t-clinics tbody tr')].map(r => r.dataset.clinic)") if "c00" in c]
+        page.fill("#clinic-search", "")
+        page.click("#t-clinics thead th:nth-child(1) button")  # clinic id: ascending, then descending
+        assert page.evaluate(VISIBLE) == dashboards
+        page.click("#t-clinics thead th:nth-child(1) button")
+        assert page.evaluate(VISIBLE) == sorted(dashboards, reverse=True)
+        href = page.get_attribute("#t-clinics tbody tr:first-child a", "href")
+        assert href == f"clinics/{sorted(dashboards)[-1]}.html" and (many.reports / href).is_file()
+    finally:
+        page.close()
+    assert not errors and not requests

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reports.demo import DemoRun, bare_run, demo_run
+from tests.reports.demo import DemoRun, bare_run, demo_run, many_run
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +16,9 @@ def demo(tmp_path_factory) -> DemoRun:
 def bare(tmp_path_factory) -> DemoRun:
     """The same warehouse without the optional marts (pooling, dose-response, benchmarks)."""
     return bare_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def many(tmp_path_factory) -> DemoRun:
+    """The demo's warehouse tiled to 90 clinics, its reports rebuilt (no PDFs)."""
+    return many_run(tmp_path_factory)

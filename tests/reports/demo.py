@@ -3,22 +3,29 @@
 ``demo_run`` runs the real command line (demo + run) into a temporary folder: every mart,
 including the statistics work's (pooling, dose-response, benchmarks). ``bare_run`` copies that
 warehouse without those optional marts and rebuilds the reports, as before they existed: their
-sections must then be absent, and everything else intact.
+sections must then be absent, and everything else intact. ``many_run`` tiles the demo's
+warehouse to ``MANY`` clinics (``benchmarks/reports_scale.py``: renamed copies of every clinic's
+rows) and rebuilds the reports without PDFs: the network-scale layout (the clinic table, the
+clinics' distribution instead of a forest plot) and the per-clinic indexes on many clinics.
 """
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 
 from pipeline import contract
 from pipeline.cli import main
-from pipeline.reports import build_reports
+from pipeline.reports import browser, build_reports
 from pipeline.reports.data import OPTIONAL_MARTS
 
 CLINICS, PATIENTS = 3, 400
+MANY = 90  # clinics of the many-clinic run: above figures.FOREST_MAX_CLINICS and landing.SEARCH_FROM
+SCALE_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "reports_scale.py"
 _RUNS: dict[str, "DemoRun"] = {}
 
 
@@ -64,3 +71,31 @@ def bare_run(tmp_path_factory) -> DemoRun:
             con.close()
         _RUNS["bare"] = run
     return _RUNS["bare"]
+
+
+def _scale_script():
+    spec = importlib.util.spec_from_file_location("reports_scale", SCALE_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _no_browser():
+    raise browser.BrowserMissing("not needed by the many-clinic run")
+
+
+def many_run(tmp_path_factory) -> DemoRun:
+    if "many" not in _RUNS:
+        base = demo_run(tmp_path_factory)
+        root = tmp_path_factory.mktemp("reports-many")
+        run = DemoRun(root, base.inbox, root / "warehouse.duckdb", root / "reports")
+        _scale_script().tile(base.warehouse, run.warehouse, MANY, quiet=True)
+        con = duckdb.connect(str(run.warehouse), read_only=True)
+        try:
+            run_id = con.execute("select run_id from audit.runs order by started_at desc limit 1").fetchall()[0][0]
+            with mock.patch.object(browser, "find_browser", _no_browser):
+                build_reports(con, run.reports, run_id, contract.Settings())
+        finally:
+            con.close()
+        _RUNS["many"] = run
+    return _RUNS["many"]

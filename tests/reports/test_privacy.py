@@ -107,7 +107,7 @@ def small_html_counts(html: str, min_n: int) -> list[str]:
     return [str(v) for v in shown if small(v, min_n)]
 
 
-@pytest.fixture(scope="module", params=["demo", "bare"])
+@pytest.fixture(scope="module", params=["demo", "bare", "many"])
 def run(request):
     return request.getfixturevalue(request.param)
 
