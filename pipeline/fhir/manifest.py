@@ -45,6 +45,7 @@ class FhirExport:
     sessions: int = 0
     measurements: int = 0
     key_mark: str | None = None
+    parsed: list = field(default_factory=list)  # ingest.BatchFile of the sessions and measurements mapped
 
     def paths(self, resource_type: str | None) -> list[str]:
         """The files of one read type, or (None) of every type the reader does not read."""

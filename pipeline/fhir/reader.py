@@ -92,7 +92,8 @@ def _map(con: duckdb.DuckDBPyConnection, batch, export: FhirExport) -> None:
         loinc = [r[0] for r in con.execute("select loinc from fhir_loinc").fetchall()]
         params = {**SYSTEMS, "massage_codes": _massage_codes(), "loinc_codes": loinc or [""],
                   "clinic_id": batch.clinic_id, "clinic_id_pattern": contract.CLINIC_ID_PATTERN,
-                  "batch_id": batch.batch_id}
+                  "batch_id": batch.batch_id,
+                  "encounter_identifiers": bool(scalar(con, "fhir/conditional_encounter_refs"))}
         for name in MAPPING:
             run(con, name, params)
         export.outcomes = run(con, "fhir/outcome_rows")
@@ -124,8 +125,9 @@ def parse(con: duckdb.DuckDBPyConnection, batch) -> list:
     if not batch.clinic_id and export.sessions:
         batch.clinic_id = scalar(con, "raw/batch_clinic")
     manifest = batch.folder / MANIFEST
-    return [BatchFile("sessions", manifest, "fhir", rows=export.sessions),
-            BatchFile("measurements", manifest, "fhir", rows=export.measurements)]
+    export.parsed = [BatchFile("sessions", manifest, "fhir", batch.manifest_sha256, rows=export.sessions),
+                     BatchFile("measurements", manifest, "fhir", batch.manifest_sha256, rows=export.measurements)]
+    return export.parsed
 
 
 def record(con: duckdb.DuckDBPyConnection, batch) -> None:
@@ -135,6 +137,10 @@ def record(con: duckdb.DuckDBPyConnection, batch) -> None:
     run(con, "fhir/insert_quarantine", params)
     run(con, "fhir/insert_anchors", params)
     keys.record_first_use(con, batch.fhir.key_mark)
+    for bf in batch.fhir.parsed:  # the rows mapped, as the batch's sessions and measurements (reports count them)
+        run(con, "audit/batch_file_insert", {
+            "batch_id": batch.batch_id, "sha256": batch.sha256, "table_name": bf.table, "file_name": MANIFEST,
+            "format": "fhir", "rows": bf.rows, "file_sha256": batch.manifest_sha256})
 
 
 def cleanup(con: duckdb.DuckDBPyConnection) -> None:

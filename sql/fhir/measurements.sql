@@ -3,18 +3,19 @@
 -- timepoint rule); without procedure times the first of the encounter's scores of a measure is 'pre' and the
 -- later ones 'post'. The session and clinic are those of the session row of the encounter.
 create or replace temp table fhir_measurements as
-with scored as (
-    select o._line, o.enc_id, o.effective, o.p_start, o.p_end, o.value, l.measure,
-           case when o.p_start is not null and o.p_end is not null then null
-                else row_number() over (partition by o.enc_id, l.measure order by o.effective nulls last, o._line) end as nth
+with timed as (
+    select o._line, o.session_line, o.effective, o.p_start, o.p_end, o.value, l.measure, null::bigint as nth
     from fhir_observations as o
     join fhir_loinc as l on l.loinc = o.loinc
-    where o.reason is null
+    where o.reason is null and o.p_start is not null and o.p_end is not null
 ),
 
-sessions as (
-    select id, arg_min(clinic_id, _line) as clinic_id, arg_min(session_id, _line) as session_id
-    from fhir_sessions group by id
+untimed as (  -- no procedure times: the order of the encounter's scores of each measure decides
+    select o._line, o.session_line, o.effective, o.p_start, o.p_end, o.value, l.measure,
+           row_number() over (partition by o.enc_id, l.measure order by o.effective nulls last, o._line) as nth
+    from fhir_observations as o
+    join fhir_loinc as l on l.loinc = o.loinc
+    where o.reason is null and (o.p_start is null or o.p_end is null)
 )
 
 select s._line, x.clinic_id, x.session_id, s.measure,
@@ -25,5 +26,5 @@ select s._line, x.clinic_id, x.session_id, s.measure,
             when s.effective >= s.p_end then 'post'
             else 'during' end as timepoint,
        s.value
-from scored as s
-join sessions as x on x.id = s.enc_id
+from (select * from timed union all select * from untimed) as s
+join fhir_sessions as x on x._line = s.session_line

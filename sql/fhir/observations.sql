@@ -16,7 +16,7 @@ sessions as (
     from fhir_encounters where reason is null group by id
 )
 
-select o.*, ie.id as enc_id, s.p_start, s.p_end,
+select o.*, ie.id as enc_id, s._line as session_line, s.p_start, s.p_end,
        case when o.resourceType is distinct from 'Observation' then 'its resourceType is not the manifest''s type'
             when o.status = 'entered-in-error' then 'entered-in-error'
             when o.status is null or o.status not in ('final', 'amended', 'corrected') then 'not final or amended'

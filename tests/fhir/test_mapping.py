@@ -38,6 +38,9 @@ def test_a_massage_encounter_becomes_a_session_with_pseudonyms_and_day_offsets(w
     m = b.rows(wh, "select session_id, measure, timepoint, value from staging.measurements order by _row_number")
     assert [(x["measure"], x["timepoint"], x["value"]) for x in m[:2]] == [("pain_nrs", "pre", 7.0), ("pain_nrs", "post", 4.0)]
     assert b.outcomes(wh, batch.batch_id)[("Patient", "mapped", None)] == 2
+    files = wh.execute("select table_name, file_name, format, rows from audit.batch_files order by all").fetchall()
+    assert ("sessions", "manifest.json", "fhir", 3) in files and ("measurements", "manifest.json", "fhir", 6) in files
+    assert ("Encounter", "Encounter.ndjson", "ndjson", 3) in files  # each NDJSON file, with its lines
 
 
 def test_clinic_id_is_the_service_provider_without_a_manifest_clinic(wh, tmp_path):
@@ -176,7 +179,8 @@ def test_broken_references_are_quarantined_or_explained(wh, tmp_path):
         ("Procedure", ["fhir_encounter_unresolved"])]
     assert q[0]["resource_id"] == b.pseudonym("Observation/o1a")
     # a conditional reference to a Patient cannot resolve (patient identifiers are never read)
-    assert quarantined(wh, batch.batch_id)[("sessions", 3)] == {"patient_id_missing"}
+    # (and without a patient there is no first day to count session_day from)
+    assert quarantined(wh, batch.batch_id)[("sessions", 3)] == {"patient_id_missing", "session_date_missing"}
     assert quarantined(wh, batch.batch_id)[("measurements", 3)] == {"session_quarantined"}
     out = b.outcomes(wh, batch.batch_id)
     assert out[("Encounter", "mapped", "its subject is not a Patient of the export")] == 1
