@@ -5,15 +5,10 @@
 -- episodes, therapists and clinics are computed once per distinct value.
 create or replace temp table fhir_sessions as
 with e as (
-    select _line, id, subject.reference as patient_ref, serviceProvider.reference as org_ref,
-           episodeOfCare[1].reference as episode_ref,
-           list_filter(participant, lambda x: x.individual.reference like 'Practitioner%'
-                       or x.individual.reference like '%/Practitioner/%'
-                       or x.individual.reference like 'urn:%')[1].individual.reference as prac_ref,
-           reasonCode[1].coding as reason_coding, reasonReference[1].reference as condition_ref,
-           try_strptime(left(period."start", 10), '%Y-%m-%d')::date as enc_date,
+    select _line, id, patient_ref, org_ref, episode_ref, prac_ref, reason_coding, condition_ref,
+           try_strptime(left(period_start, 10), '%Y-%m-%d')::date as enc_date,
            coalesce(epoch(p_end - p_start),
-                    epoch(try_cast(period."end" as timestamptz) - try_cast(period."start" as timestamptz))) as seconds,
+                    epoch(try_cast(period_end as timestamptz) - try_cast(period_start as timestamptz))) as seconds,
            cpt
     from fhir_encounters
     where reason is null
