@@ -20,6 +20,18 @@ RAW_MEASUREMENTS = dg.AssetKey(["raw", "measurements"])
 EXPORT_BATCHES = dg.DynamicPartitionsDefinition(name="export_batches")
 
 
+def _run_state(instance: dg.DagsterInstance):
+    """A run's state as this Dagster instance knows it (provenance.mark_interrupted_runs)."""
+    def state(run_id: str) -> str | None:
+        found = instance.get_run_by_id(run_id)
+        if found is None:
+            return None
+        if not found.is_finished:
+            return "running"
+        return "failed" if found.status == dg.DagsterRunStatus.FAILURE else "finished"
+    return state
+
+
 def _receive(context: dg.AssetExecutionContext, con, inbox: Path) -> list:
     if not (context.has_partition_key or context.has_partition_key_range):
         return ingest.receive_inbox(con, inbox)
@@ -52,7 +64,7 @@ def raw_batches(context: dg.AssetExecutionContext, warehouse_db: DuckDBResource,
     with warehouse_db.get_connection() as con:
         warehouse.ensure_schema(con)
         models.load_reference(con)
-        provenance.start_run(con, context.run.run_id)
+        provenance.start_run(con, context.run.run_id, _run_state(context.instance))
         with ingest.fewer_checkpoints(con):
             handled = _receive(context, con, Path(settings.inbox))
         provenance.count_batches(con, context.run.run_id, handled)

@@ -2,19 +2,31 @@
 
 Every failure is one plain sentence on stderr and a non-zero exit, never a traceback: 1 for
 a problem with the input or the environment, 2 for a bad command line, 3 for a bug (whose
-traceback goes to a log file named in the message).
+traceback goes to a log file named in the message), 128 + the signal's number for a run
+stopped by SIGINT (Ctrl-C, 130) or SIGTERM (143).
+
+``outcomes run`` records how each run ends in ``audit.runs``: ``success``, ``failed`` (with the
+step and the sentence), or ``interrupted`` (stopped by a signal here, or found dead by a later
+run: ``pipeline.provenance.mark_interrupted_runs``). Every step commits whole or not at all,
+so a run stopped at any point, even by SIGKILL, leaves a consistent warehouse that the next
+run completes.
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
+import uuid
 import warnings
 import webbrowser
+from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.errors import OutcomesError
@@ -27,6 +39,21 @@ log = logging.getLogger("outcomes")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 DEMO_DEFAULTS = {"clinics": 8, "patients": 3000, "seed": 7}
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_RAISE_SECONDS = 1.0  # after a stop signal: then stop the run's Python code too, not only its queries
+STOP_GRACE_SECONDS = 10.0  # after a stop signal: the longest wait for the run's steps to stop
+
+
+class Stopped(KeyboardInterrupt):
+    """A run stopped by a signal (SIGINT or SIGTERM)."""
+
+    def __init__(self, signum: int = signal.SIGINT):  # no argument when raised in the worker thread
+        super().__init__(signum)
+        self.signum = signum
+
+    def sentence(self) -> str:
+        return (f"stopped by {signal.Signals(self.signum).name}; the warehouse is consistent, "
+                "the next run takes up where this one stopped")
 
 
 def _positive(text: str) -> int:
@@ -87,11 +114,13 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def _failure_message(result) -> str:
-    """The first error of a failed Dagster run, as the user's plain sentence when it is one."""
+def _failure(result) -> tuple[str | None, str, str | None]:
+    """How a failed Dagster run failed: (the step, the user's plain sentence, None), or for a bug
+    (the step, a one-line summary, the details for the error log)."""
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     if failed:  # a blocking check stops the run: its own sentence is the message
-        return "; ".join(f"check {e.check_name} failed: {e.description}" for e in failed)
+        return (failed[0].check_name,
+                "; ".join(f"check {e.check_name} failed: {e.description}" for e in failed), None)
     for event in result.all_events:
         if not event.is_step_failure:
             continue
@@ -102,17 +131,168 @@ def _failure_message(result) -> str:
             error = error.cause
         for err in chain:
             if err.cls_name == "OutcomesError":
-                return err.message.split(": ", 1)[-1].strip()
+                return event.step_key, err.message.split(": ", 1)[-1].strip(), None
         last = chain[-1]
-        raise RuntimeError(f"step {event.step_key} failed: {last.cls_name}: {last.message.strip()}\n"
-                           + "".join(last.stack))
-    return "the run failed"
+        first = (last.message.strip().splitlines() or [""])[0]
+        first = first if first.startswith(last.cls_name) else f"{last.cls_name}: {first}"
+        summary = f"internal error in step {event.step_key} ({first})"
+        return (event.step_key, summary,
+                f"step {event.step_key} failed: {last.cls_name}: {last.message.strip()}\n" + "".join(last.stack))
+    return None, "the run failed", None
+
+
+class _RunStopper:
+    """SIGINT and SIGTERM while ``outcomes run`` runs: stop it within seconds, consistently.
+
+    The Dagster job runs in a worker thread, so the signals reach these handlers, never
+    Dagster's: on the main thread ``execute_in_process`` installs its own, which turn SIGTERM
+    into SIGINT, only set a flag outside a step, and inside one raise an error that a running
+    DuckDB query turns into a plain step failure ("Query interrupted"; the other steps then went
+    on and the run ended as an internal error). Here a signal interrupts every open warehouse
+    connection (``con.interrupt()``: a query stops at once, and its transaction is rolled back),
+    makes every later step fail as it opens its connection, and after STOP_RAISE_SECONDS raises
+    ``Stopped`` in the worker's Python code too. Outside the job (before, after) the handler
+    raises ``Stopped`` in the main thread.
+    """
+
+    def __init__(self):
+        self.signum: int | None = None
+        self.stopped_at: float | None = None
+        self.worker: threading.Thread | None = None
+        self.stopping = threading.Event()
+        self.lock = threading.RLock()  # also taken by the handler, on the thread it may interrupt
+        self.connections: set = set()
+        self._previous: dict = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {s: signal.signal(s, self._handle) for s in STOP_SIGNALS}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+
+    def _handle(self, signum: int, frame) -> None:
+        if self.signum is None:
+            self.signum, self.stopped_at = signum, time.monotonic()
+        if self.worker is None or not self.worker.is_alive():
+            raise Stopped(self.signum)
+        self.stopping.set()
+        self.interrupt_queries()
+
+    def interrupt_queries(self) -> None:
+        with self.lock:
+            for con in list(self.connections):
+                try:
+                    con.interrupt()
+                except Exception:  # noqa: BLE001 - a connection closing meanwhile
+                    pass
+
+    def check(self) -> None:
+        if self.stopping.is_set():
+            raise Stopped(self.signum)
+
+    def raise_in_worker(self) -> None:
+        """Raise ``Stopped`` in the worker thread's Python code (its next bytecode)."""
+        if self.worker is not None and self.worker.ident is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.worker.ident), ctypes.py_object(Stopped))
+
+    def run(self, work) -> dict:
+        """Run ``work(outcome)`` in the worker thread; returns its outcome, or what is known of
+        it when the worker did not stop within STOP_GRACE_SECONDS of a signal."""
+        outcome: dict = {}
+
+        def target():
+            try:
+                try:
+                    work(outcome)
+                except BaseException as exc:  # noqa: BLE001 - the main thread reports it
+                    outcome.setdefault("error", exc)
+            except BaseException:  # noqa: BLE001 - a late Stopped while recording the outcome
+                pass
+
+        self.worker = threading.Thread(target=target, name="outcomes-run", daemon=True)
+        self.worker.start()
+        raised = False
+        while self.worker.is_alive():
+            self.worker.join(0.1)
+            if self.stopped_at is None:
+                continue
+            waited = time.monotonic() - self.stopped_at
+            self.interrupt_queries()  # also the queries started since
+            if waited > STOP_RAISE_SECONDS and not raised:
+                self.raise_in_worker()
+                raised = True
+            if waited > STOP_GRACE_SECONDS:
+                outcome["abandoned"] = True
+                break
+        return outcome
+
+    @contextmanager
+    def connection(self, con):
+        """Register a warehouse connection of a step, so that a stop interrupts its queries."""
+        self.check()
+        with self.lock:
+            self.connections.add(con)
+        try:
+            self.check()
+            yield con
+        finally:
+            with self.lock:
+                self.connections.discard(con)
+
+
+def _stoppable_warehouse(resource, stopper: _RunStopper):
+    """The run's warehouse resource, whose connections the stopper can interrupt."""
+    from dagster_duckdb import DuckDBResource
+
+    class StoppableWarehouse(DuckDBResource):
+        @contextmanager
+        def get_connection(self):
+            stopper.check()
+            with DuckDBResource.get_connection(self) as con:
+                try:
+                    with stopper.connection(con):
+                        yield con
+                finally:
+                    con.close()  # also on an error: a connection left open would hold the file
+
+    return StoppableWarehouse(database=resource.database, connection_config=resource.connection_config)
+
+
+def _record_end(wh: Path, memory_limit: str | None, run_id: str, status: str,
+                step: str | None = None, reason: str | None = None) -> None:
+    """Record how the run ended in audit.runs; a warehouse that cannot be opened now (another
+    process took it) is left as it is: the next run marks this one interrupted."""
+    from pipeline import provenance, warehouse
+
+    try:
+        con = warehouse.connect(wh, memory_limit=memory_limit)
+    except OutcomesError:
+        return
+    try:
+        provenance.finish_run(con, run_id, status, step, reason)
+    finally:
+        con.close()
 
 
 def cmd_run(args) -> int:
+    with _RunStopper() as stopper:
+        try:
+            return _run(args, stopper)
+        except Stopped:
+            raise
+        except Exception:
+            if stopper.signum is not None:  # a query of this thread, interrupted by the signal
+                raise Stopped(stopper.signum) from None
+            raise
+
+
+def _run(args, stopper: _RunStopper) -> int:
     import dagster as dg
 
-    from pipeline import warehouse
+    from pipeline import provenance, warehouse
     from pipeline.contract import DEFAULT_INBOX
     from pipeline.definitions import build_definitions
 
@@ -122,23 +302,63 @@ def cmd_run(args) -> int:
         cmd_demo(argparse.Namespace(out=args.inbox, **DEMO_DEFAULTS))
     elif not inbox.is_dir():
         raise OutcomesError(f"the inbox {inbox} does not exist" if not inbox.exists() else f"the inbox {inbox} is not a folder")
-    warehouse.connect(wh, memory_limit=args.memory_limit).close()  # a locked or unwritable file fails here, plainly
 
-    settings = {k: v for k, v in (("suppression_min_n", args.suppression_min_n),
-                                  ("episode_gap_days", args.episode_gap_days)) if v is not None}
-    defs = build_definitions(str(inbox), str(wh), str(reports_dir), memory_limit=args.memory_limit, **settings)
+    run_id = str(uuid.uuid4())  # Dagster's own form of run id
+    con = warehouse.connect(wh, memory_limit=args.memory_limit)  # a locked or unwritable file fails here, plainly
+    try:
+        warehouse.ensure_schema(con)
+        for other in provenance.start_run(con, run_id):
+            log.info("[run] an earlier run (%s) did not finish (killed, or the machine stopped); "
+                     "this run takes up where it stopped", other)
+    finally:
+        con.close()
+
+    try:
+        settings = {k: v for k, v in (("suppression_min_n", args.suppression_min_n),
+                                      ("episode_gap_days", args.episode_gap_days)) if v is not None}
+        defs = build_definitions(str(inbox), str(wh), str(reports_dir), memory_limit=args.memory_limit, **settings)
+        job = defs.resolve_implicit_global_asset_job_def()
+        resources = {"warehouse_db": _stoppable_warehouse(defs.resources["warehouse_db"], stopper)}
+    except Stopped as exc:
+        _record_end(wh, args.memory_limit, run_id, "interrupted", None, exc.sentence().split(";")[0])
+        raise
+
+    def work(outcome: dict) -> None:
+        with dg.DagsterInstance.ephemeral() as instance:
+            try:
+                outcome["result"] = job.execute_in_process(
+                    instance=instance, raise_on_error=False, run_id=run_id, resources=resources,
+                    run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+                )
+            finally:
+                outcome["steps"], outcome["unfinished"] = _step_seconds(instance, run_id, unfinished=True)
+
     started = time.perf_counter()
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=instance, raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        )
-        steps = _step_seconds(instance, result.run_id)
-    if not result.success:
-        raise OutcomesError(_failure_message(result))
-    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
-    if failed:
-        raise OutcomesError("; ".join(f"check {e.check_name} failed: {e.description}" for e in failed))
+    outcome = stopper.run(work)
+    result, steps = outcome.get("result"), outcome.get("steps", {})
+    if stopper.signum is not None and not (result is not None and result.success):
+        unfinished = outcome.get("unfinished") or [None]
+        stop = Stopped(stopper.signum)
+        _record_end(wh, args.memory_limit, run_id, "interrupted", unfinished[0], stop.sentence().split(";")[0])
+        if outcome.get("abandoned"):  # a step that would not stop: end the process without it
+            print(f"outcomes: {stop.sentence()}", file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            os._exit(128 + stop.signum)
+        raise stop
+    if "error" in outcome:  # Dagster itself failed (a bug): record it, then report it
+        exc = outcome["error"]
+        _record_end(wh, args.memory_limit, run_id, "failed", (outcome.get("unfinished") or [None])[0],
+                    f"internal error ({type(exc).__name__})")
+        raise exc
+    if not result.success or any(not e.passed for e in result.get_asset_check_evaluations()):
+        step, sentence, bug = _failure(result)
+        _record_end(wh, args.memory_limit, run_id, "failed", step, sentence)
+        if bug:
+            raise RuntimeError(bug)
+        raise OutcomesError(sentence)
+    _record_end(wh, args.memory_limit, run_id, "success")
+    if stopper.signum is not None:  # the signal came as the run ended: it is complete, say so no further
+        raise Stopped(stopper.signum)
     _summary(wh, reports_dir, time.perf_counter() - started, steps)
     if args.open:
         _open(reports_dir / "index.html")
@@ -153,9 +373,10 @@ def _open(page: Path) -> None:
     webbrowser.open(page.resolve().as_uri())
 
 
-def _step_seconds(instance, run_id: str) -> dict[str, float]:
-    """Wall-clock seconds of each step of a run (asset or check), in execution order."""
-    started, seconds = {}, {}
+def _step_seconds(instance, run_id: str, unfinished: bool = False):
+    """Wall-clock seconds of each step of a run (asset or check), in execution order; with
+    ``unfinished``, also the steps that failed or never ended, in order."""
+    started, seconds, succeeded = {}, {}, set()
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None or event.step_key is None:
@@ -164,7 +385,11 @@ def _step_seconds(instance, run_id: str) -> dict[str, float]:
             started[event.step_key] = entry.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
             seconds[event.step_key] = entry.timestamp - started[event.step_key]
-    return seconds
+            if event.event_type_value == "STEP_SUCCESS":
+                succeeded.add(event.step_key)
+    if not unfinished:
+        return seconds
+    return seconds, [k for k in started if k not in succeeded]
 
 
 def _summary(wh: Path, reports_dir: Path, seconds: float, steps: dict[str, float] | None = None) -> None:
@@ -196,6 +421,18 @@ def cmd_validate(args) -> int:
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "validate": cmd_validate}
 
 
+def _exit_now_if_cli(code: int) -> None:
+    """In the ``outcomes`` process itself, end it now: a stopped run has recorded its end and
+    closed the warehouse, and the interpreter's own shutdown (freeing every module Dagster and
+    great-expectations loaded) took seconds more than "stopped within seconds" allows. Called
+    from Python (a notebook, a test), return as usual."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if (spec is not None and spec.name == "pipeline.cli") or Path(sys.argv[0]).name == "outcomes":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
@@ -213,6 +450,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into a closed reader (e.g. head)
         sys.stderr.close()
         return 0
+    except Stopped as exc:
+        print(f"outcomes: {exc.sentence()}", file=sys.stderr)
+        _exit_now_if_cli(128 + exc.signum)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("outcomes: interrupted", file=sys.stderr)
         return 130

@@ -388,6 +388,8 @@ def _parse_files(con: duckdb.DuckDBPyConnection, batch: Batch) -> list[BatchFile
             continue
         try:
             _parse(con, batch, bf)
+        except duckdb.InterruptException:  # the run is being stopped: not a problem of the file
+            raise
         except duckdb.Error as exc:
             batch.reasons.append(_read_error(bf, exc))
             bf.readable = False
@@ -399,9 +401,8 @@ def _parse_files(con: duckdb.DuckDBPyConnection, batch: Batch) -> list[BatchFile
             batch.reasons.append(
                 f"{bf.path.name} has {bf.rows} rows but manifest.json says {expected} (truncated or altered file)"
             )
-        if bf.rows == 0:
-            batch.reasons.append(f"{bf.path.name} has a header but no rows" if bf.format == "csv"
-                                 else f"{bf.path.name} has no rows")
+        if bf.rows == 0 and expected is None:  # an empty month is a valid export; a manifest's rows: 0 says so
+            batch.warnings.append(f"{bf.path.name} has no rows: a month without {bf.table}, which is a valid export")
     with_clinic = [bf for bf in parsed if "clinic_id" in bf.headers]
     if batch.clinic_id:
         others = sum(scalar(con, f"raw/other_clinic_{bf.table}", {"clinic_id": batch.clinic_id}) for bf in with_clinic)

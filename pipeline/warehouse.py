@@ -20,11 +20,16 @@ REGISTRY_FILES = {
 }
 SCHEMAS = ("ref", "raw", "staging", "quarantine", "intermediate", "marts", "audit")
 # Tables created once (by ``sql/ddl/*.sql``, in this order); later layers are rebuilt each run.
+# A column added to a table later comes with an ``alter table ... add column if not exists``
+# file after its table's, so that a warehouse made by an earlier version gets it too.
 DDL = (
     "raw_sessions", "raw_measurements",
     "staging_sessions", "staging_measurements",
     "quarantine_sessions", "quarantine_measurements",
-    "audit_batches", "audit_batch_files", "audit_runs", "audit_checks",
+    "audit_batches", "audit_batch_files", "audit_runs",
+    "audit_runs_add_failed_step", "audit_runs_add_reason", "audit_runs_add_host", "audit_runs_add_pid",
+    "audit_runs_add_process_start",
+    "audit_checks",
     "audit_fhir_resources", "quarantine_fhir_resources", "audit_network_key", "audit_fhir_anchors",
 )
 
