@@ -495,6 +495,8 @@ def receive_inbox(con: duckdb.DuckDBPyConnection, inbox: Path) -> list[Batch]:
         handled.append(batch)
         if batch.accepted:
             rows = ", ".join(f"{bf.rows} {t}" for t, bf in batch.files.items())
+            if batch.fhir is not None:  # the rows mapped from its resources (audit.fhir_resources has the rest)
+                rows = f"FHIR Bulk Data: {batch.fhir.sessions} sessions, {batch.fhir.measurements} measurements"
             log.info("[ingest %d/%d] %s accepted (%s)", i, len(folders), batch.batch_id, rows)
         else:
             log.info("[ingest %d/%d] %s REJECTED: %s", i, len(folders), batch.batch_id, "; ".join(batch.reasons))
