@@ -60,10 +60,25 @@ def inspect(batch, names: list[str]) -> None:
     batch.sha256 = hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _read(con: duckdb.DuckDBPyConnection, export: FhirExport) -> None:
-    for rtype, name in READ_TYPES.items():
-        run(con, name, {"paths": export.paths(rtype) or [str(EMPTY)]})
-    run(con, "fhir/read_other", {"paths": export.paths(None) or [str(EMPTY)]})
+def _read(con: duckdb.DuckDBPyConnection, batch, export: FhirExport) -> None:
+    """Each type's files into its temporary table: a strict reading first (the faster one), and only when
+    it fails a lenient one, in which a damaged line is a row of nulls (then counted and reported)."""
+    reads = [(name, export.paths(rtype)) for rtype, name in READ_TYPES.items()] + [("fhir/read_other", export.paths(None))]
+    for name, paths in reads:
+        params = {"paths": paths or [str(EMPTY)], "lenient": False}
+        try:
+            run(con, name, params)
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error:  # a line that is not JSON, or a field of another shape than FHIR's
+            try:
+                run(con, name, {**params, "lenient": True})
+            except duckdb.InterruptException:
+                raise
+            except duckdb.Error:  # not even lenient: the batch is rejected, in plain words
+                names = ", ".join(Path(p).name for p in paths)
+                batch.reasons.append(f"{names} could not be read as NDJSON (one JSON resource a line)")
+                run(con, name, {"paths": [str(EMPTY)], "lenient": True})
 
 
 def _check_lines(con: duckdb.DuckDBPyConnection, batch, export: FhirExport) -> None:
@@ -117,7 +132,7 @@ def parse(con: duckdb.DuckDBPyConnection, batch) -> list:
     from pipeline.ingest import BatchFile
 
     export: FhirExport = batch.fhir
-    _read(con, export)
+    _read(con, batch, export)
     _check_lines(con, batch, export)
     if not batch.accepted:
         return []

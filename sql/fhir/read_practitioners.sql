@@ -1,6 +1,6 @@
 -- Read the Practitioner files of a FHIR batch: id and identifiers only (to resolve participants).
 create or replace temp table fhir_practitioner_lines as
 select *
-from read_ndjson($paths, format = 'newline_delimited', ignore_errors = true, filename = '_file',
+from read_ndjson($paths, format = 'newline_delimited', ignore_errors = $lenient, filename = '_file',
                  columns = {resourceType: 'VARCHAR', id: 'VARCHAR',
                             identifier: 'STRUCT(system VARCHAR, value VARCHAR)[]'})
