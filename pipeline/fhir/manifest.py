@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -99,6 +101,7 @@ def check(manifest: dict, folder: Path, names: list[str], batch) -> FhirExport:
         _check_output(export, batch, folder, i, entry, listed)
     for other in (n for n in names if n != MANIFEST and n not in listed and not n.startswith(".")):
         batch.warnings.append(f"{other} is not listed in manifest.json and was ignored")
+    hash_outputs(export, batch)
     return export
 
 
@@ -125,14 +128,29 @@ def _check_output(export: FhirExport, batch, folder: Path, i: int, entry: object
     if not path.is_file():
         batch.reasons.append(f"manifest.json lists {name}, which is not in the batch")
         return
-    try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    except OSError as exc:
-        batch.reasons.append(f"{name} cannot be read ({exc.strerror or exc.__class__.__name__})")
-        return
     if count is None:
         batch.warnings.append(f"manifest.json gives {name} no count; its lines were not checked against one")
-    export.outputs.append(Output(rtype, path, count, digest.hexdigest()))
+    export.outputs.append(Output(rtype, path, count))
+
+
+def _sha256(path: Path) -> str | OSError:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 22):
+                digest.update(chunk)  # hashlib releases the GIL: files are hashed in parallel
+    except OSError as exc:
+        return exc
+    return digest.hexdigest()
+
+
+def hash_outputs(export: FhirExport, batch) -> None:
+    """The sha256 of every listed file, several files at once; an unreadable one rejects the batch."""
+    with ThreadPoolExecutor(max_workers=max(1, min(len(export.outputs), os.cpu_count() or 1))) as pool:
+        digests = list(pool.map(_sha256, [o.path for o in export.outputs]))
+    for out, digest in zip(list(export.outputs), digests):
+        if isinstance(digest, OSError):
+            batch.reasons.append(f"{out.path.name} cannot be read ({digest.strerror or digest.__class__.__name__})")
+            export.outputs.remove(out)
+        else:
+            out.sha256 = digest
