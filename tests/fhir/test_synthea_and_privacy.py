@@ -125,3 +125,22 @@ def test_no_identifier_of_the_inputs_lands_anywhere(tmp_path, capsys, synthea):
     fhir_sessions = con.execute("select count(*) from staging.sessions where clinic_id = 'c007'").fetchone()[0]
     con.close()
     assert fhir_sessions > 0
+
+
+def test_smart_sample_scores_without_their_encounters_are_quarantined_as_broken_references(wh, reference_dir, tmp_path):
+    src = reference_dir / "fhir" / "smart_bulk_sample_pain_obs_lines.ndjson"
+    if not src.is_file():
+        pytest.skip(f"{src} is missing")
+    folder = tmp_path / "smart-2026-11"
+    folder.mkdir()
+    (folder / "Observation.ndjson").write_bytes(src.read_bytes())
+    (folder / "manifest.json").write_text(json.dumps({
+        "transactionTime": "2026-11-01T00:00:00Z", "request": "https://smart.example/fhir/$export",
+        "output": [{"type": "Observation", "url": "Observation.ndjson", "count": 2}]}))
+    batch = receive_and_stage(wh, folder)
+    assert batch.accepted, batch.reasons
+    # two real LOINC 72514-3 pain scores whose Encounters are not in the export: no row can be made of them
+    assert b.outcomes(wh, batch.batch_id) == {("Observation", "quarantined", "fhir_encounter_unresolved"): 2}
+    q = wh.execute("select resource_type, reasons from quarantine.fhir_resources").fetchall()
+    assert q == [("Observation", ["fhir_encounter_unresolved"])] * 2
+    assert "0bee1bc6" not in repr(wh.execute("select * from quarantine.fhir_resources").fetchall())
