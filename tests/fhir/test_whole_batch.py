@@ -56,3 +56,22 @@ def test_an_empty_export_is_accepted_with_no_rows(wh, tmp_path):
     folder = b.write(tmp_path / "c-2026-03", {"Patient": [], "Encounter": []})
     batch = receive_and_stage(wh, folder)
     assert batch.accepted and batch.fhir.sessions == 0
+
+
+def test_a_type_in_several_files_is_read_whole_and_each_file_counted(wh, tmp_path):
+    import json
+
+    res = b.base()
+    folder = b.write(tmp_path / "c-2026-03", {k: v for k, v in res.items() if k != "Observation"})
+    half = len(res["Observation"]) // 2
+    for i, part in enumerate((res["Observation"][:half], res["Observation"][half:])):
+        (folder / f"Observation.{i:03d}.ndjson").write_text("".join(json.dumps(r) + "\n" for r in part))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["output"] += [{"type": "Observation", "url": f"Observation.{i:03d}.ndjson", "count": half} for i in range(2)]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    batch = receive_and_stage(wh, folder)
+    assert batch.accepted, batch.reasons
+    assert batch.fhir.measurements == len(res["Observation"])
+    files = dict(wh.execute("select file_name, rows from audit.batch_files where format = 'ndjson'").fetchall())
+    assert files["Observation.000.ndjson"] == files["Observation.001.ndjson"] == half
+    b.assert_nothing_lost(wh, batch.batch_id, res)
