@@ -266,14 +266,14 @@ def _dose_chart(fit: dict, div_id: str) -> dict:
     return {"label": label, "unit": unit, "how": how, "div": div}
 
 
-MANY_BATCHES = 1000  # more accepted batches than this: the page's batch table is folded (the JSON lists them)
+MANY_BATCHES = 1000  # more accepted batches than this: the page counts them, the JSON lists them
 
 
 def provenance_table(env, provenance: dict, common: dict) -> Markup:
     """The provenance block's table of batches and files as HTML, rendered once for every pack of
-    the run (they carry the same block); a network's is folded, not printed."""
+    the run (they carry the same block); a network's batches are counted, not listed (the JSON lists them)."""
     html = env.get_template("_provenance.html").render(**common, pack={"provenance": provenance},
-                                                       many_batches=MANY_BATCHES)
+                                                       many_batches=MANY_BATCHES, root=Page("evidence/x.html", "", "").root)
     return Markup(html)
 
 

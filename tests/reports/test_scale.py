@@ -136,3 +136,18 @@ def test_evidence_packs_of_many_clinics_show_their_distribution(many, demo):
             assert '"type":"histogram"' in html.replace(" ", "") and "too many for one row each" in html, path.name
     small = (demo.reports / "evidence" / "low_back_pain.html").read_text(encoding="utf-8")
     assert "too many for one row each" not in small and "one row per clinic" in small
+
+
+def test_a_networks_provenance_names_its_batches_without_listing_them(report):
+    """Above evidence.MANY_BATCHES the packs' pages count the batches (the JSON lists them)."""
+    from pipeline.reports import evidence, pages
+
+    block = evidence.provenance_block(report)
+    env, common = pages.environment(), pages.common_context(report)
+    listed = evidence.provenance_table(env, block, common)
+    assert all(b["batch_id"] in listed for b in block["batches"]) and "too many to list" not in listed
+    many = {**block, "batches": [{**b, "batch_id": f"{b['batch_id']}-{i}"} for i in range(3) for b in block["batches"]]
+            * (evidence.MANY_BATCHES // len(block["batches"]) + 1)}
+    counted = evidence.provenance_table(env, many, common)
+    assert "too many to list" in counted and many["batches"][0]["batch_id"] not in counted
+    assert 'href="../quality.html"' in counted
