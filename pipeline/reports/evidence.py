@@ -26,9 +26,9 @@ BAND_FIELDS = (
     "smcr", "smcr_var", "wilcoxon_p", "q_value", "responders", "responder_rate", "responder_ci_low",
     "responder_ci_high",
 )
-POOLED_FIELDS = ("frequency_band", "method", "k", "estimate", "se", "ci_low", "ci_high", "tau2", "i2", "q",
+POOLED_FIELDS = ("frequency_band", "method", "k", "k_excluded", "estimate", "se", "ci_low", "ci_high", "tau2", "i2", "q",
                  "pred_low", "pred_high", "clinics")
-DOSE_FIELDS = ("moderator", "method", "k", "intercept", "slope", "slope_se", "slope_ci_low", "slope_ci_high", "slope_p",
+DOSE_FIELDS = ("moderator", "method", "k", "k_excluded", "intercept", "slope", "slope_se", "slope_ci_low", "slope_ci_high", "slope_p",
                "tau2")
 POINT_FIELDS = ("clinic_id", "frequency_band", "duration_band", "x", "yi", "vi", "n")
 CLINIC_FIELDS = ("clinic_id", "suppressed", "n", "g_z", "g_z_ci_low", "g_z_ci_high", "smcr", "smcr_var")

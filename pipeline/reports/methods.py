@@ -118,11 +118,15 @@ def pooling_text(methods: Iterable[str] = ("REML",)) -> str:
     names = " and ".join(sorted(set(methods))) or "REML"
     return (
         f"Clinics' SMCRs (their published cells only) are pooled with a random-effects model ({names}): "
-        "tau^2 by restricted maximum likelihood with Fisher scoring from the DerSimonian-Laird value, "
+        "tau^2 by restricted maximum likelihood with Fisher scoring from the Hedges (HE) value, "
         f"step-halving to keep tau^2 >= 0, tolerance {_sci(pooling.REML_THRESHOLD)} and at most "
         f"{pooling.REML_MAXITER} iterations, as metafor rma(method = \"REML\"); the pooled estimate "
         f"has the CI mu -+ {Z} se and the prediction interval mu -+ {Z} sqrt(se^2 + tau^2); I^2 is "
-        "metafor's 100 tau^2 / (tau^2 + (k - 1)/C)."
+        "metafor's 100 tau^2 / (tau^2 + (k - 1)/C). A clinic whose sampling variance is 0 or undefined "
+        f"(every improvement in its cell equal; a variance of at most {_sci(pooling.VI_ZERO)} counts as 0) "
+        "carries no weight a reviewer could check: it is left out of the pooling and the meta-regressions "
+        "and counted (left out, k_excluded); with fewer than 2 clinics left there is no pooled row, and "
+        "where Fisher scoring does not converge (metafor stops there too) none either."
     )
 
 
