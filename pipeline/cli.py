@@ -1,4 +1,4 @@
-"""The command line (contract section 4): ``outcomes run | demo | validate``.
+"""The command line (contract section 4): ``outcomes run | demo | validate | publish``.
 
 Every failure is one plain sentence on stderr and a non-zero exit, never a traceback: 1 for
 a problem with the input or the environment, 2 for a bad command line, 3 for a bug (whose
@@ -94,6 +94,12 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check one export batch before sending it")
     v.add_argument("batch_dir", metavar="BATCH_DIR")
+
+    pub = sub.add_parser("publish", help="one folder per recipient: each clinic's, and the insurer's")
+    pub.add_argument("--warehouse", default=DEFAULT_WAREHOUSE, help=f"DuckDB file, read only (default {DEFAULT_WAREHOUSE})")
+    pub.add_argument("--out", required=True, help="folder to write clinics/<clinic_id>/ and insurer/ into")
+    pub.add_argument("--name-clinics", action="store_true",
+                     help="name the clinics by their ids in the insurer's bundle (default: anonymous labels)")
     return p
 
 
@@ -418,7 +424,14 @@ def cmd_validate(args) -> int:
     return 0 if report.accepted else 1
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "validate": cmd_validate}
+def cmd_publish(args) -> int:
+    from pipeline.reports.publish import publish
+
+    publish(Path(args.warehouse), Path(args.out), name_clinics=args.name_clinics)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "validate": cmd_validate, "publish": cmd_publish}
 
 
 def _exit_now_if_cli(code: int) -> None:
