@@ -1,0 +1,93 @@
+"""Each bundle of ``outcomes publish``, copied alone into an empty folder, opens in headless
+Chromium with the network off: every page loads, every chart draws, no console error, no request
+leaves the folder. Skipped without Chromium or Playwright, except where OUTCOMES_REQUIRE_BROWSER=1
+(CI), where that is a failure."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.browser.test_reports_browser import CHROMIUM, FLAGS, visit
+
+pytestmark = pytest.mark.browser
+
+
+def _missing(reason: str):
+    if os.environ.get("OUTCOMES_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason}, and OUTCOMES_REQUIRE_BROWSER=1")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """One offline Chromium; every request that is not a file of the page's folder is recorded."""
+    if not Path(CHROMIUM).is_file():
+        _missing(f"no Chromium at {CHROMIUM} (install Debian's chromium; CI does)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _missing("the browser tests need: pip install playwright==1.65.2")
+    requests: list[str] = []
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            user_data_dir=str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
+            headless=True, args=FLAGS, offline=True, viewport={"width": 1280, "height": 900})
+
+        def refuse(route):
+            requests.append(route.request.url)
+            route.abort()
+
+        context.route(re.compile(r"^(https?|wss?)://"), refuse)
+        context.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:", "blob:", "about:")) else None)
+        context.on("requestfailed", lambda r: requests.append(f"failed: {r.url}"))
+        yield context, requests
+        context.close()
+
+
+def _copy_alone(bundle: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "copy" / bundle.name
+    shutil.copytree(bundle, target)
+    return target
+
+
+def test_each_bundle_renders_from_a_copy_of_itself_alone(browser, published, tmp_path_factory):
+    context, requests = browser
+    problems = {}
+    for bundle in published.bundles():
+        copy = _copy_alone(bundle, tmp_path_factory.mktemp(f"alone-{bundle.name}"))
+        pages = sorted(copy.rglob("*.html"))
+        assert copy / "index.html" in pages
+        for path in pages:
+            before = len(requests)
+            seen = visit(context, path)
+            name = f"{bundle.name}/{path.relative_to(copy).as_posix()}"
+            if seen["errors"]:
+                problems[name] = seen["errors"][:3]
+            elif seen["drawn"] != seen["charts"]:
+                problems[name] = f"{seen['drawn']} of {seen['charts']} charts drawn"
+            outside = [u for u in requests[before:] if not u.startswith(copy.resolve().as_uri())]
+            if outside:
+                problems[name] = outside[:3]
+        if bundle.parent.name == "clinics":
+            assert visit(context, copy / "index.html")["charts"] >= 1
+    assert not problems
+    assert not [u for u in requests if not u.startswith("file:")], requests[:5]
+
+
+def test_a_clinic_bundle_filters_work(browser, published, tmp_path):
+    context, _ = browser
+    copy = _copy_alone(published.out / "clinics" / published.clinic_ids[0], tmp_path)
+    page = context.new_page()
+    try:
+        page.goto((copy / "index.html").as_uri(), wait_until="load")
+        page.wait_for_function("() => document.getElementById('fig-comparison') && document.getElementById('fig-comparison').data",
+                               timeout=30_000)
+        options = page.eval_on_selector_all("#f-condition option", "os => os.map(o => o.value)")
+        assert options
+        assert page.eval_on_selector_all("#t-ranks tbody tr", "rs => rs.length") > 0
+    finally:
+        page.close()
