@@ -291,3 +291,27 @@ def test_the_insurer_packs_have_the_numbers_of_reports(published):
             compared += 1
         assert theirs["suppression"] == ours["suppression"]
     assert compared
+
+
+def test_without_a_browser_the_insurer_bundle_has_no_pdfs(published, tmp_path, caplog):
+    from unittest import mock
+
+    from pipeline.reports import browser
+    from pipeline.reports.publish import publish
+
+    def missing():
+        raise browser.BrowserMissing("no Chrome or Chromium found")
+
+    with mock.patch.object(browser, "find_browser", missing), caplog.at_level("INFO", logger="outcomes"):
+        publish(published.warehouse, tmp_path / "out")
+    insurer = tmp_path / "out" / "insurer"
+    assert not list(insurer.rglob("*.pdf")) and list(insurer.glob("evidence/*.html"))
+    assert [r for r in caplog.records if "PDFs not written" in r.getMessage()]
+    for page in insurer.rglob("*.html"):
+        assert ".pdf" not in page.read_text(encoding="utf-8"), page.name
+    manifest = json.loads((insurer / "manifest.json").read_text(encoding="utf-8"))
+    assert not [f for f in manifest["files"] if f["path"].endswith(".pdf")]
+    first = (tmp_path / "out" / "insurer-labels.csv").read_text()
+    with mock.patch.object(browser, "find_browser", missing):
+        publish(published.warehouse, tmp_path / "out")  # again: the kept key gives the same labels
+    assert (tmp_path / "out" / "insurer-labels.csv").read_text() == first
