@@ -17,6 +17,7 @@ read as published (already suppressed), read-only: the same cells are hidden eve
 """
 from __future__ import annotations
 
+import bisect
 import csv
 import dataclasses
 import hashlib
@@ -30,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline import contract
@@ -84,14 +86,49 @@ def _label_sort(label: str) -> tuple:
 
 # ---- one recipient's data ----------------------------------------------------------------------
 
-def _own(frame: pd.DataFrame | None, clinic_id: str, network: bool = True) -> pd.DataFrame | None:
-    """A mart's rows of one clinic, and (``network``) its network rows."""
-    if frame is None:
-        return None
-    keep = frame["clinic_id"] == clinic_id
-    if network and "level" in frame.columns:
-        keep = keep | (frame["level"] == "network")
-    return frame[keep.fillna(False).astype(bool)].reset_index(drop=True)
+class Split:
+    """Every clinic's rows of the published frames, indexed once (a network's thousands of
+    bundles each cost their own rows, not a scan of the network's tables)."""
+
+    FRAMES = ("effects", "completeness", "benchmarks", "trends")
+    BY_BATCH = ("batch_files", "quarantine", "quarantine_rows", "checks")
+
+    def __init__(self, data: ReportData):
+        self.data = data
+        self.by_clinic = {name: self._index(getattr(data, name), "clinic_id") for name in (*self.FRAMES, "batches")}
+        self.by_batch = {name: self._index(getattr(data, name), "batch_id") for name in self.BY_BATCH}
+        self.network = {name: self._network(getattr(data, name)) for name in ("effects", "completeness", "trends")}
+        self.runs = _this_run(data)
+
+    @staticmethod
+    def _index(frame: pd.DataFrame | None, column: str) -> dict:
+        if frame is None or frame.empty:
+            return {}
+        return {k: np.asarray(v) for k, v in frame.groupby(column, dropna=True, sort=False).indices.items()}
+
+    @staticmethod
+    def _network(frame: pd.DataFrame | None) -> np.ndarray:
+        if frame is None or "level" not in frame.columns:
+            return EMPTY
+        return np.flatnonzero((frame["level"] == "network").to_numpy())
+
+    def _take(self, frame: pd.DataFrame | None, *parts: np.ndarray) -> pd.DataFrame | None:
+        if frame is None:
+            return None
+        positions = np.sort(np.concatenate([EMPTY, *parts]).astype(np.int64))
+        return frame.iloc[positions].reset_index(drop=True)
+
+    def of(self, name: str, clinic_id: str, network: bool = True) -> pd.DataFrame | None:
+        """A frame's rows of one clinic and (``network``) its network rows, in the frame's order."""
+        own = self.by_clinic[name].get(clinic_id, EMPTY)
+        return self._take(getattr(self.data, name), own, self.network.get(name, EMPTY) if network else EMPTY)
+
+    def of_batches(self, name: str, batch_ids) -> pd.DataFrame:
+        index = self.by_batch[name]
+        return self._take(getattr(self.data, name), *(index.get(b, EMPTY) for b in batch_ids))
+
+
+EMPTY = np.empty(0, dtype=np.int64)
 
 
 def _this_run(data: ReportData) -> pd.DataFrame:
@@ -99,18 +136,19 @@ def _this_run(data: ReportData) -> pd.DataFrame:
     return runs if len(runs) else data.runs.tail(1)
 
 
-def for_clinic(data: ReportData, clinic_id: str) -> ReportData:
+def for_clinic(data: ReportData, clinic_id: str, split: Split | None = None) -> ReportData:
     """The data of one clinic's bundle: its own rows and the network's, its own batches; no
-    other clinic's row (the pooling and dose-response marts, which name clinics, are left out)."""
-    batches = data.batches[data.batches["clinic_id"] == clinic_id]
-    ids = set(batches["batch_id"])
-    of_batches = lambda f: f[f["batch_id"].isin(ids)].reset_index(drop=True)  # noqa: E731
+    other clinic's row (the pooling and dose-response marts, which name clinics, are left out).
+    ``split``: the frames indexed by clinic (``Split(data)``), when already built."""
+    split = split or Split(data)
+    batches = split.of("batches", clinic_id, network=False)
+    ids = list(dict.fromkeys(batches["batch_id"]))
     return dataclasses.replace(
-        data, effects=_own(data.effects, clinic_id), completeness=_own(data.completeness, clinic_id),
-        benchmarks=_own(data.benchmarks, clinic_id, network=False), trends=_own(data.trends, clinic_id),
-        batches=batches.reset_index(drop=True), batch_files=of_batches(data.batch_files),
-        quarantine=of_batches(data.quarantine), quarantine_rows=of_batches(data.quarantine_rows),
-        checks=of_batches(data.checks), runs=_this_run(data), pooled=None, dose=None, dose_points=None,
+        data, effects=split.of("effects", clinic_id), completeness=split.of("completeness", clinic_id),
+        benchmarks=split.of("benchmarks", clinic_id, network=False), trends=split.of("trends", clinic_id),
+        batches=batches, batch_files=split.of_batches("batch_files", ids),
+        quarantine=split.of_batches("quarantine", ids), quarantine_rows=split.of_batches("quarantine_rows", ids),
+        checks=split.of_batches("checks", ids), runs=split.runs, pooled=None, dose=None, dose_points=None,
     ).index()
 
 
@@ -172,11 +210,12 @@ RANKED = (  # (frame attribute, figure, its column, its description)
 )
 
 
-def ranks(data: ReportData, clinic_id: str) -> list[dict]:
-    """The clinic's place among the clinics with a published figure, per condition x measure:
+def all_ranks(data: ReportData) -> dict[str, list[dict]]:
+    """Per clinic, its place among the clinics with a published figure, per condition x measure:
     its rank (1 = largest; ties share the better rank) of how many, and its percentile (the
     share of the other clinics with a smaller figure). No other clinic's value is kept."""
-    out = []
+    out: dict[str, list[dict]] = {}
+    order = data.conditions()
     for attr, figure, column, text in RANKED:
         frame = getattr(data, attr)
         if frame is None or column not in frame.columns:
@@ -188,19 +227,22 @@ def ranks(data: ReportData, clinic_id: str) -> list[dict]:
         for r in rows:
             if not r.get("suppressed") and r.get(column) is not None:
                 values.setdefault((r["condition_group"], r["measure"]), {})[r["clinic_id"]] = float(r[column])
-        order = data.conditions()
         for (cond, measure), by_clinic in sorted(values.items(), key=lambda kv: (
                 order.index(kv[0][0]) if kv[0][0] in order else len(order), kv[0])):
-            mine = by_clinic.get(clinic_id)
-            if mine is None:
-                continue
-            others = [v for c, v in by_clinic.items() if c != clinic_id]
-            out.append({
-                "figure": figure, "description": text, "condition_group": cond, "measure": measure,
-                "rank": 1 + sum(v > mine for v in others), "of": len(by_clinic),
-                "percentile": round(100 * sum(v < mine for v in others) / len(others)) if others else None,
-            })
+            ranked = sorted(by_clinic.values())
+            n = len(ranked)
+            for clinic_id, mine in by_clinic.items():
+                lower, higher = bisect.bisect_left(ranked, mine), n - bisect.bisect_right(ranked, mine)
+                out.setdefault(clinic_id, []).append({
+                    "figure": figure, "description": text, "condition_group": cond, "measure": measure,
+                    "rank": 1 + higher, "of": n, "percentile": round(100 * lower / (n - 1)) if n > 1 else None,
+                })
     return out
+
+
+def ranks(data: ReportData, clinic_id: str) -> list[dict]:
+    """``all_ranks(data)`` of one clinic."""
+    return all_ranks(data).get(clinic_id, [])
 
 
 # ---- writing -----------------------------------------------------------------------------------
@@ -251,10 +293,12 @@ def _csv(path: Path, frame: pd.DataFrame | None) -> Path:
     return path
 
 
-def clinic_bundle(env, assets: Path, folder: Path, full: ReportData, clinic_id: str) -> list[Path]:
-    """One clinic's folder: its dashboard as index.html, its cells as CSV and JSON, its ranks."""
-    data = for_clinic(full, clinic_id)
-    own_ranks = ranks(full, clinic_id)
+def clinic_bundle(env, assets: Path, folder: Path, full: ReportData, clinic_id: str,
+                  split: Split | None = None, ranked: dict[str, list[dict]] | None = None) -> list[Path]:
+    """One clinic's folder: its dashboard as index.html, its cells as CSV and JSON, its ranks.
+    ``split``, ``ranked``: ``Split(full)`` and ``all_ranks(full)``, when already built."""
+    data = for_clinic(full, clinic_id, split)
+    own_ranks = (ranked if ranked is not None else all_ranks(full)).get(clinic_id, [])
     _assets(assets, folder)
     common = {**pages.common_context(data), "bundle": _nav(("Dashboard", "index.html"), ("Data", "data/cells.json"))}
     page = clinics.page(data, clinic_id)
@@ -371,9 +415,10 @@ def publish(warehouse: Path, out_dir: Path, name_clinics: bool = False,
         assets.mkdir()
         pages.write_assets(assets)
         bundles: dict[str, list[Path]] = {}
+        split, ranked = Split(data), all_ranks(data)
         for clinic_id in data.clinic_ids():
             folder = staging / "clinics" / clinic_id
-            bundles[f"clinics/{clinic_id}"] = clinic_bundle(env, assets, folder, data, clinic_id)
+            bundles[f"clinics/{clinic_id}"] = clinic_bundle(env, assets, folder, data, clinic_id, split, ranked)
         (staging / "clinics").mkdir(exist_ok=True)
         bundles["insurer"] = insurer_bundle(env, assets, staging / "insurer", data, labels)
         for name in RECIPIENTS:  # the previous publication goes whole: no stale clinic or file survives
