@@ -190,13 +190,24 @@ def for_insurer(data: ReportData, labels: dict[str, str] | None) -> ReportData:
             lambda v: None if v is None else sorted((labels.get(c, c) for c in list(v)), key=_label_sort))
     relabel = lambda f: _relabel(f, "clinic_id", labels)  # noqa: E731
     rebatch = lambda f: _relabel(f, "batch_id", batches)  # noqa: E731
+    files = data.batch_files.copy()
+    clinic_of = dict(zip(data.batches["batch_id"], data.batches["clinic_id"]))
+
+    def file_name(batch_id, name):  # a file named after its batch or clinic: named after their labels
+        if not isinstance(name, str):
+            return name
+        clinic_id = clinic_of.get(batch_id)
+        name = name.replace(batch_id, batches.get(batch_id, "batch")) if batch_id else name
+        return name.replace(clinic_id, labels.get(clinic_id, "Clinic")) if isinstance(clinic_id, str) else name
+
+    files["file_name"] = [file_name(b, n) for b, n in zip(files["batch_id"], files["file_name"])]
     runs = _this_run(data).copy()
     if "reason" in runs.columns:
         runs["reason"] = None  # a failed run's sentence may name a batch folder
     return dataclasses.replace(
         data, effects=relabel(data.effects), completeness=relabel(data.completeness),
         benchmarks=relabel(data.benchmarks), trends=relabel(data.trends), dose_points=relabel(data.dose_points),
-        pooled=pooled, batches=rebatch(relabel(data.batches)), batch_files=rebatch(data.batch_files),
+        pooled=pooled, batches=rebatch(relabel(data.batches)), batch_files=rebatch(files),
         quarantine=rebatch(data.quarantine), quarantine_rows=rebatch(data.quarantine_rows),
         checks=rebatch(data.checks), runs=runs,
     ).index()

@@ -315,3 +315,19 @@ def test_without_a_browser_the_insurer_bundle_has_no_pdfs(published, tmp_path, c
     with mock.patch.object(browser, "find_browser", missing):
         publish(published.warehouse, tmp_path / "out")  # again: the kept key gives the same labels
     assert (tmp_path / "out" / "insurer-labels.csv").read_text() == first
+
+
+def test_a_file_named_after_its_batch_is_renamed_for_the_insurer(published):
+    from pipeline import contract
+    from pipeline.reports.publish import _load, clinic_labels, for_insurer
+
+    data = _load(published.warehouse, contract.Settings())
+    data.batch_files = data.batch_files.assign(file_name=data.batch_files["batch_id"] + "_sessions.csv")
+    labelled = for_insurer(data, clinic_labels(data.clinic_ids(), b"k" * 32))
+    names = " ".join(labelled.batch_files["file_name"])
+    assert not found_in(names, set(data.batches["batch_id"]) | set(published.clinic_ids))
+    assert "Clinic " in names
+
+
+def found_in(text: str, tokens) -> list[str]:
+    return sorted(t for t in tokens if word(t).search(text))
