@@ -38,6 +38,19 @@ def reason_rows(data: ReportData) -> list[dict]:
     return [{**r, "plain": contract.REASONS.get(r["reason"], r["reason"])} for r in records(q)]
 
 
+def fhir_rows(data: ReportData) -> list[dict]:
+    """What became of the resources of the FHIR Bulk Data batches, per type, outcome and reason, over the
+    accepted batches (audit.fhir_resources, sql/reports/fhir_resources.sql; docs/fhir.md). Empty until
+    ReportData carries ``fhir_resources`` and when no FHIR batch was received."""
+    f = getattr(data, "fhir_resources", None)
+    if f is None or f.empty:
+        return []
+    f = f.assign(reason=f["reason"].fillna(""))
+    g = f.groupby(["resource_type", "outcome", "reason"], as_index=False).agg(
+        resources=("resources", "sum"), batches=("batch_id", "nunique"))
+    return [{**r, "plain": contract.FHIR_REASONS.get(r["reason"], r["reason"])} for r in records(g)]
+
+
 CHECK_KEYS = ["suite", "table_name", "expectation", "column_name"]
 
 
@@ -67,6 +80,7 @@ def page(data: ReportData) -> Page:
     context = {
         "batches": batch_rows(data),
         "reasons": reason_rows(data),
+        "fhir": fhir_rows(data),
         "checks": check_rows(data),
         "failures": failures(data),
         "check_summary": checks_summary(data),
