@@ -136,6 +136,7 @@ class ReportData:
     benchmarks: pd.DataFrame | None = None
     trends: pd.DataFrame | None = None
     model_fit: pd.DataFrame | None = None
+    fhir_resources: pd.DataFrame | None = None  # audit.fhir_resources of the accepted batches
 
     INDEXES = ("_cells", "_network", "_completeness", "_benchmarks", "_trends", "_batches", "_quarantine",
                "_sessions", "_clinic_ids", "_main_measures", "_measure_rows", "_texts")
@@ -341,6 +342,7 @@ def load(con: duckdb.DuckDBPyConnection, run_id: str, settings: contract.Setting
         pooled=optional["pooled_effects"], dose=optional["dose_response"],
         dose_points=optional["dose_response_points"], benchmarks=optional["clinic_benchmarks"],
         trends=optional["clinic_trends"], model_fit=optional["benchmark_model_fit"],
+        fhir_resources=query(con, "fhir_resources") if table_exists(con, "audit", "fhir_resources") else None,
     )
     min_n = settings.suppression_min_n
     if data.benchmarks is not None:

@@ -40,9 +40,9 @@ def reason_rows(data: ReportData) -> list[dict]:
 
 def fhir_rows(data: ReportData) -> list[dict]:
     """What became of the resources of the FHIR Bulk Data batches, per type, outcome and reason, over the
-    accepted batches (audit.fhir_resources, sql/reports/fhir_resources.sql; docs/fhir.md). Empty until
-    ReportData carries ``fhir_resources`` and when no FHIR batch was received."""
-    f = getattr(data, "fhir_resources", None)
+    accepted batches (audit.fhir_resources, sql/reports/fhir_resources.sql; docs/fhir.md). Empty when
+    no FHIR batch was received."""
+    f = data.fhir_resources
     if f is None or f.empty:
         return []
     f = f.assign(reason=f["reason"].fillna(""))
