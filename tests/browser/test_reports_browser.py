@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,23 @@ CHART_COUNT = ("() => { const divs = [...document.querySelectorAll('.plotly-grap
                "return [divs.length, divs.filter(d => d.querySelector('.main-svg')).length]; }")
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """One Chromium with a fresh profile, offline; every http(s) request is recorded and refused."""
+def missing(reason: str) -> None:
+    """Skip without Chromium or Playwright, except where OUTCOMES_REQUIRE_BROWSER=1 (CI): fail."""
+    if os.environ.get("OUTCOMES_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason}, and OUTCOMES_REQUIRE_BROWSER=1")
+    pytest.skip(reason)
+
+
+@contextmanager
+def offline_chromium(tmp_path_factory):
+    """One Chromium with a fresh profile, offline: every request that is not a local file is
+    recorded and refused, and so is every failed one. Yields (context, requests)."""
     if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium; CI does)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need: pip install playwright==1.65.2")
+        missing(f"no Chromium at {CHROMIUM} (install Debian's chromium; CI does)")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        missing("the browser tests need: pip install playwright==1.65.2")
     requests: list[str] = []
     with sync_api.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
@@ -42,8 +54,15 @@ def browser(tmp_path_factory):
 
         context.route(re.compile(r"^(https?|wss?)://"), refuse)
         context.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:", "blob:", "about:")) else None)
+        context.on("requestfailed", lambda r: requests.append(f"failed: {r.url}"))
         yield context, requests
         context.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    with offline_chromium(tmp_path_factory) as opened:
+        yield opened
 
 
 def visit(context, path: Path) -> dict:

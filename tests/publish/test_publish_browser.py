@@ -4,48 +4,21 @@ leaves the folder. Skipped without Chromium or Playwright, except where OUTCOMES
 (CI), where that is a failure."""
 from __future__ import annotations
 
-import os
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.browser.test_reports_browser import CHROMIUM, FLAGS, visit
+from tests.browser.test_reports_browser import offline_chromium, visit
 
 pytestmark = pytest.mark.browser
-
-
-def _missing(reason: str):
-    if os.environ.get("OUTCOMES_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason}, and OUTCOMES_REQUIRE_BROWSER=1")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """One offline Chromium; every request that is not a file of the page's folder is recorded."""
-    if not Path(CHROMIUM).is_file():
-        _missing(f"no Chromium at {CHROMIUM} (install Debian's chromium; CI does)")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        _missing("the browser tests need: pip install playwright==1.65.2")
-    requests: list[str] = []
-    with sync_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            user_data_dir=str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
-            headless=True, args=FLAGS, offline=True, viewport={"width": 1280, "height": 900})
-
-        def refuse(route):
-            requests.append(route.request.url)
-            route.abort()
-
-        context.route(re.compile(r"^(https?|wss?)://"), refuse)
-        context.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:", "blob:", "about:")) else None)
-        context.on("requestfailed", lambda r: requests.append(f"failed: {r.url}"))
-        yield context, requests
-        context.close()
+    with offline_chromium(tmp_path_factory) as opened:
+        yield opened
 
 
 def _copy_alone(bundle: Path, tmp_path: Path) -> Path:
