@@ -13,19 +13,20 @@ from typing import Any
 import numpy as np
 
 
-def as_vector(values: Any, name: str, *, min_len: int = 0) -> np.ndarray:
-    """A 1-d float64 array of finite numbers, or ValueError."""
+def as_vector(values: Any, name: str, *, min_len: int = 0, finite: bool = True) -> np.ndarray:
+    """A 1-d float64 array of numbers, or ValueError; finite ones only unless ``finite=False``
+    (then None becomes NaN, as the array functions of ``vectorized`` take undefined cells)."""
     if isinstance(values, (str, bytes)):
-        raise ValueError(f"{name} must be a sequence of numbers, not a string")
+        raise ValueError(f"{name} must be an array of numbers, not a string")
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a sequence of numbers ({exc})") from None
+        raise ValueError(f"{name} must be an array of numbers ({exc})") from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     if arr.size < min_len:
         raise ValueError(f"{name} needs at least {min_len} value(s), got {arr.size}")
-    if not np.all(np.isfinite(arr)):
+    if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must contain only finite numbers (no NaN, inf or None)")
     return arr
 

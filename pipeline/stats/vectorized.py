@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from ._checks import as_level
+from ._checks import as_level, as_vector
 from .effect import _R_SLACK, _Z975, PrePost, hedges_j
 from .multiplicity import _bh_adjust
 from .wilcoxon import EXACT_MAX_N, EXACT_N_LIMIT, _counts, _exact_p
@@ -51,14 +51,7 @@ __all__ = [
 
 def _array(values: Any, name: str, size: int | None = None) -> np.ndarray:
     """A 1-d float64 copy of ``values`` (None becomes NaN), of length ``size`` when given."""
-    if isinstance(values, (str, bytes)):
-        raise ValueError(f"{name} must be an array of numbers, not a string")
-    try:
-        arr = np.array(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of numbers ({exc})") from None
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    arr = np.array(as_vector(values, name, finite=False))
     if size is not None and arr.size != size:
         raise ValueError(f"{name} has {arr.size} entries, expected {size} (one per cell)")
     return arr
