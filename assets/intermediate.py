@@ -4,7 +4,6 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.staging import STG_MEASUREMENTS, STG_SESSIONS
-from pipeline import models
 from pipeline.resources import OutcomesSettings
 
 INT_TABLES = {
@@ -24,6 +23,7 @@ INT_KEYS = {name: dg.AssetKey(["intermediate", name]) for name in INT_TABLES}
     ],
 )
 def episodes(warehouse_db: DuckDBResource, settings: OutcomesSettings):
+    from pipeline import models  # here: loading the definitions imports neither pandas nor scipy
     with warehouse_db.get_connection() as con:
         counts = models.build_episodes(con, settings.contract_settings())
     for name, key in INT_KEYS.items():

@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.marts import CLINIC_TRENDS, COMPLETENESS, EFFECT_SIZES, EPISODE_OUTCOMES
 from assets.synthesis import BENCHMARKS, DOSE, POOLED
-from pipeline import provenance, reports
+from pipeline import provenance
 from pipeline.resources import OutcomesSettings
 
 REPORTS = dg.AssetKey(["reports", "index"])
@@ -17,6 +17,8 @@ REPORTS = dg.AssetKey(["reports", "index"])
           description="reports/index.html and the pages it links, from the marts only.")
 def published_reports(context: dg.AssetExecutionContext, warehouse_db: DuckDBResource,
                       settings: OutcomesSettings) -> dg.MaterializeResult:
+    from pipeline import reports  # here: loading the definitions imports neither plotly nor pandas
+
     with warehouse_db.get_connection() as con:
         written = reports.build_reports(con, Path(settings.reports), context.run.run_id, settings.contract_settings())
         provenance.finish_run(con, context.run.run_id)

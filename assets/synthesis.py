@@ -4,7 +4,6 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.marts import EFFECT_SIZES, EPISODE_OUTCOMES
-from pipeline import models
 from pipeline.resources import OutcomesSettings
 
 POOLED = dg.AssetKey(["marts", "pooled_effects"])
@@ -17,6 +16,7 @@ MODEL_FIT = dg.AssetKey(["marts", "benchmark_model_fit"])
 @dg.asset(key=POOLED, group_name="marts", kinds={"duckdb"}, deps=[EFFECT_SIZES],
           description="Per condition x band x measure, the clinics' SMCR pooled by REML (metafor's algorithm).")
 def pooled_effects(warehouse_db: DuckDBResource) -> dg.MaterializeResult:
+    from pipeline import models  # here: loading the definitions imports neither pandas nor scipy
     with warehouse_db.get_connection() as con:
         return dg.MaterializeResult(metadata={"rows": models.build_pooled_effects(con)})
 
@@ -30,6 +30,7 @@ def pooled_effects(warehouse_db: DuckDBResource) -> dg.MaterializeResult:
     ],
 )
 def dose_response(warehouse_db: DuckDBResource, settings: OutcomesSettings):
+    from pipeline import models  # here: loading the definitions imports neither pandas nor scipy
     with warehouse_db.get_connection() as con:
         rows = models.build_dose_response(con, settings.contract_settings())
     yield dg.MaterializeResult(asset_key=DOSE, metadata={"rows": rows})
@@ -45,6 +46,7 @@ def dose_response(warehouse_db: DuckDBResource, settings: OutcomesSettings):
     ],
 )
 def clinic_benchmarks(warehouse_db: DuckDBResource):
+    from pipeline import models  # here: loading the definitions imports neither pandas nor scipy
     with warehouse_db.get_connection() as con:
         rows = models.build_clinic_benchmarks(con)
     yield dg.MaterializeResult(asset_key=BENCHMARKS, metadata={"rows": rows})

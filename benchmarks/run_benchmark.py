@@ -253,7 +253,7 @@ def print_table(r: dict) -> None:
     print(_row("(a) DuckDB bare load (the floor)", floor, floor))
     print(_row("(b) outcomes run, end to end", run, floor))
     if run["run_seconds"] is not None:
-        print(f"      {'start-up, Dagster and summary':<34} {run['wall'] - sum(run['steps'].values()):8.1f}")
+        print(f"      {'between the steps, and summary':<34} {run['wall'] - sum(run['steps'].values()):8.1f}")
     for step, sec in run["steps"].items():
         print(f"      {step[:34]:<34} {sec:8.1f}")
     print(_row("(c) pandas + scipy script", pandas, floor, f"FAILED: {pandas['failed']}" if pandas and pandas["failed"] else ""))
@@ -335,7 +335,7 @@ def print_clinics(results: list[dict]) -> None:
     print(f"  {'batches':<44}" + "".join(f"{r['batches']:>9,}" for r in results))
     print(f"  {'(a) bare DuckDB load':<44}" + "".join(f"{r['floor']['wall']:9.1f}" for r in results))
     print(f"  {'(b) outcomes run, end to end':<44}" + "".join(f"{r['run']['wall']:9.1f}" for r in results))
-    print(f"  {'    start-up, Dagster and summary':<44}"
+    print(f"  {'    between the steps, and summary':<44}"
           + "".join(f"{r['run']['wall'] - sum(r['run']['steps'].values()):9.1f}" for r in results))
     for step in steps:
         print(f"  {'    ' + step[:40]:<44}" + "".join(f"{r['run']['steps'].get(step, float('nan')):9.1f}" for r in results))

@@ -338,9 +338,15 @@ def _run(args, stopper: _RunStopper) -> int:
                 )
             finally:
                 outcome["steps"], outcome["unfinished"] = _step_seconds(instance, run_id, unfinished=True)
+                outcome["steps"] = _with_start_up(outcome["steps"], first_batch, instance, run_id)
 
     started = time.perf_counter()
-    outcome = stopper.run(work)
+    first_batch = _FirstBatch()
+    log.addFilter(first_batch)
+    try:
+        outcome = stopper.run(work)
+    finally:
+        log.removeFilter(first_batch)
     result, steps = outcome.get("result"), outcome.get("steps", {})
     if stopper.signum is not None and not (result is not None and result.success):
         unfinished = outcome.get("unfinished") or [None]
@@ -377,6 +383,35 @@ def _open(page: Path) -> None:
         log.info("No screen here: open %s in a browser.", page.resolve())
         return
     webbrowser.open(page.resolve().as_uri())
+
+
+def _process_started() -> float:
+    """When this process started (epoch seconds, to the clock tick)."""
+    import psutil
+
+    return psutil.Process().create_time()
+
+
+class _FirstBatch(logging.Filter):
+    """Notes when receiving reported its first batch (``[ingest ...]``): the end of start-up."""
+
+    def __init__(self):
+        super().__init__()
+        self.at: float | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.at is None and str(record.msg).startswith("[ingest"):
+            self.at = record.created
+        return True
+
+
+def _with_start_up(steps: dict, first_batch: _FirstBatch, instance, run_id: str) -> dict:
+    """``start-up`` first: seconds from the process's start to the first batch received (without
+    a new batch, to the end of looking for one; failing that, to the first step's start)."""
+    end = first_batch.at or min((e.timestamp for e in instance.all_logs(run_id)
+                                 if e.dagster_event is not None and e.dagster_event.event_type_value == "STEP_START"),
+                                default=None)
+    return {"start-up": end - _process_started(), **steps} if end else steps
 
 
 def _step_seconds(instance, run_id: str, unfinished: bool = False):

@@ -26,11 +26,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads: see pi
 import dagster as dg  # noqa: E402
 from dagster_duckdb import DuckDBResource  # noqa: E402
 
-from assets import intermediate, marts, quality, raw, reports, staging, synthesis  # noqa: E402
+from assets import intermediate, marts, raw, reports, staging, suites, synthesis  # noqa: E402
 from pipeline.contract import DEFAULT_INBOX, DEFAULT_REPORTS, DEFAULT_WAREHOUSE  # noqa: E402
 from pipeline.resources import OutcomesSettings  # noqa: E402
 
-ASSET_MODULES = (raw, staging, quality, intermediate, marts, synthesis, reports)
+ASSET_MODULES = (raw, staging, suites, intermediate, marts, synthesis, reports)
 INGEST_JOB = "ingest_batches"
 MARTS_JOB = "marts_and_reports"
 SETTLE_SECONDS = 60  # a batch folder untouched this long is complete (not still being copied in)
@@ -40,7 +40,7 @@ PARALLEL_STEPS = 2  # steps at once per run under the multiprocess executor (the
 # 250k rows) run once per marts build over every batch staged since, not in each batch's run:
 # importing great-expectations and building its context is ~3 s whatever the batch's size, most
 # of a 1% batch's run. They are blocking, so nothing is built on a batch that fails them.
-SUITES = dg.AssetSelection.checks(quality.sessions_contract_suite, quality.measurements_contract_suite)
+SUITES = dg.AssetSelection.checks(suites.sessions_contract_suite, suites.measurements_contract_suite)
 
 
 def ingest_job(executor: dg.ExecutorDefinition = dg.in_process_executor) -> dg.UnresolvedAssetJobDefinition:

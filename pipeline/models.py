@@ -14,7 +14,7 @@ import pandas as pd
 from pipeline import contract, synthesis
 from pipeline.effects import clinic_trends, effect_sizes
 from pipeline.suppression import suppress_counts
-from pipeline.warehouse import REGISTRY_FILES, count, frame, run, table_frame
+from pipeline.warehouse import count, frame, load_reference, run, table_frame  # noqa: F401 - load_reference: callers of models.load_reference
 
 log = logging.getLogger("outcomes")
 
@@ -37,12 +37,6 @@ def _one_thread(con: duckdb.DuckDBPyConnection):
 def band_params() -> dict:
     lows = {band: low for band, low, _ in contract.FREQUENCY_BANDS}
     return {"twice_weekly_min": lows["twice_weekly"], "weekly_min": lows["weekly"], "fortnightly_min": lows["fortnightly"]}
-
-
-def load_reference(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)load the measure registry and condition groups, which are data, into ``ref``."""
-    for name, path in REGISTRY_FILES.items():
-        run(con, f"ref/{name}", {"path": str(path)})
 
 
 def _drop_if_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> None:

@@ -112,6 +112,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         run(con, f"ddl/{name}")
 
 
+def load_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)load the measure registry and condition groups, which are data, into ``ref``."""
+    for name, path in REGISTRY_FILES.items():
+        run(con, f"ref/{name}", {"path": str(path)})
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(con.execute(
         "select count(*) from information_schema.tables where table_schema = $s and table_name = $t",

@@ -1,7 +1,8 @@
 """Published reports, built from the published marts and the audit tables only.
 
     reports/index.html                 landing: the run, headline figures, links
-    reports/quality.html               every batch, quarantined rows by reason, expectations
+    reports/quality.html               the data-quality page (data_quality_page.py): every batch,
+                                       quarantined rows by reason, the suites' results
     reports/clinics/<clinic_id>.html   a clinic director's dashboard
     reports/evidence/<condition>.html  an insurer evidence pack (and .pdf, .json)
     reports/plotly.min.js, report.css  loaded by every page: offline, no CDN
@@ -20,7 +21,7 @@ import duckdb
 from markupsafe import Markup
 
 from pipeline import contract
-from pipeline.reports import browser, clinics, evidence, landing, pages, quality
+from pipeline.reports import browser, clinics, data_quality_page, evidence, landing, pages
 from pipeline.reports.data import ReportData, load
 
 log = logging.getLogger("outcomes")
@@ -121,7 +122,7 @@ def build_reports(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str,
     written += files
     with ThreadPoolExecutor(max_workers=1) as pool:  # Chromium prints while Python writes the other pages
         printing = pool.submit(_print_pdfs, out_dir, packs)
-        others = [quality.page(data), *(clinics.page(data, c) for c in data.clinic_ids())]
+        others = [data_quality_page.page(data), *(clinics.page(data, c) for c in data.clinic_ids())]
         written += [pages.write(env, out_dir, page, common) for page in others]
         pdfs, pdf_seconds = printing.result()
     written += pdfs

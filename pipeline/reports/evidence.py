@@ -16,7 +16,7 @@ from pipeline.reports import figures, fmt, methods
 from pipeline.reports.data import ReportData, records
 from pipeline.reports.landing import condition_episodes
 from pipeline.reports.pages import Page
-from pipeline.reports.quality import checks_summary
+from pipeline.reports.data_quality_page import checks_summary
 
 SCHEMA_PATH = Path(__file__).with_name("evidence_schema.json")
 SCHEMA_VERSION = "1"

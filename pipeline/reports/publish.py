@@ -38,7 +38,7 @@ from pipeline import contract
 from pipeline.errors import OutcomesError
 from pipeline.reports import _write_evidence, _write_json, browser, clinics, evidence, methods, pages
 from pipeline.reports.data import ReportData, load, records
-from pipeline.reports.quality import checks_summary, reason_rows
+from pipeline.reports.data_quality_page import checks_summary, reason_rows
 
 log = logging.getLogger("outcomes")
 KEY_FILE = ".label-key"

@@ -16,7 +16,7 @@ import pytest
 
 from assets.raw import RAW_MEASUREMENTS, RAW_SESSIONS
 from assets.staging import Q_MEASUREMENTS, Q_SESSIONS, STG_MEASUREMENTS, STG_SESSIONS
-from pipeline import expectations, staging
+from pipeline import staging, suites
 from pipeline.cli import main
 from pipeline.definitions import build_definitions
 
@@ -92,9 +92,9 @@ def test_suite_results_are_stored_per_batch_without_values(intake):
         for table in ("sessions", "measurements"):
             per_batch = dict(con.execute(
                 "select batch_id, count(*) from audit.checks where suite = $s and table_name = $t group by all",
-                {"s": expectations.SUITES[table], "t": table}).fetchall())
+                {"s": suites.SUITES[table], "t": table}).fetchall())
             assert set(per_batch) == accepted
-            assert set(per_batch.values()) == {len(expectations.rules(table))}
+            assert set(per_batch.values()) == {len(suites.rules(table))}
             split = {r[0] for r in con.execute(
                 "select batch_id from audit.checks where suite = $s and table_name = $t and success",
                 {"s": staging.SPLIT_SUITE, "t": table}).fetchall()}

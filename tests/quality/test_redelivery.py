@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from pipeline import expectations, staging
+from pipeline import staging, suites
 from pipeline.quality import unbalanced_batches
 
 from tests.quality.batches import new_batch
@@ -70,7 +70,7 @@ def test_a_reexport_with_the_same_export_id_replaces_the_earlier_one(tmp_path, w
     first.sessions[1]["duration_min"] = "5"  # quarantined in the first delivery
     assert receive_and_stage(wh, first.write()).accepted
     for table in ("sessions", "measurements"):
-        expectations.check_new_batches(wh, table)
+        suites.check_new_batches(wh, table)
     assert quarantined(wh, "c4-2026-01")[("sessions", 2)] == {"duration_out_of_range"}
     suites_before = wh.execute("select count(*) from audit.checks where batch_id = 'c4-2026-01'").fetchall()[0][0]
     assert suites_before > 0
@@ -86,7 +86,7 @@ def test_a_reexport_with_the_same_export_id_replaces_the_earlier_one(tmp_path, w
     # the earlier delivery's check results are gone; the new one is split and waits for the suites
     suites = dict(wh.execute("select suite, count(*) from audit.checks where batch_id = 'c4-2026-01' group by all").fetchall())
     assert suites == {staging.SPLIT_SUITE: 2}
-    assert expectations.pending_batches(wh, "sessions") == ["c4-2026-01"]
+    assert suites.pending_batches(wh, "sessions") == ["c4-2026-01"]
     assert unbalanced_batches(staging.reconciliation(wh)) == []
 
 

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import pytest
 
 from pipeline import contract
-from pipeline.reports import browser, build_reports, clinics, data, evidence, figures, landing, quality
+from pipeline.reports import browser, build_reports, clinics, data, data_quality_page, evidence, figures, landing
 
 
 def expected_pages(run) -> set[str]:
@@ -59,7 +59,7 @@ def test_quality_page_without_expectation_results(tmp_path, demo):
     finally:
         con.close()
     report.checks = report.checks.iloc[0:0]
-    page = quality.page(report)
+    page = data_quality_page.page(report)
     assert page.context["check_summary"]["note"] == "no expectation results yet"
     assert page.context["checks"] == [] and page.context["failures"] == []
 

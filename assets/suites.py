@@ -1,6 +1,6 @@
 """The contract's great-expectations suites on the newly staged rows, as blocking asset checks.
 
-Thin: ``pipeline.expectations`` builds each suite from ``pipeline.contract``, validates the
+Thin: ``pipeline.suites`` builds each suite from ``pipeline.contract``, validates the
 staged rows of the batches not checked yet and stores one row per batch and expectation in
 ``audit.checks``; these checks only wrap it and show the results as metadata. A failure means
 a staged row breaks the contract (a bug in the gate, never bad input, which is quarantined
@@ -11,10 +11,10 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.staging import STG_MEASUREMENTS, STG_SESSIONS
-from pipeline import expectations
+from pipeline import suites
 
 
-def _metadata(outcome: expectations.SuiteRun) -> dict:
+def _metadata(outcome: suites.SuiteRun) -> dict:
     meta = {
         "suite": outcome.suite,
         "batches_checked": len(outcome.batches),
@@ -22,7 +22,7 @@ def _metadata(outcome: expectations.SuiteRun) -> dict:
         "rows_checked": outcome.rows_checked,
         "sampled": outcome.sampled,
         "seconds": dg.MetadataValue.float(round(outcome.seconds, 2)),
-        "great_expectations_import_seconds": dg.MetadataValue.float(round(expectations.import_seconds(), 2)),
+        "great_expectations_import_seconds": dg.MetadataValue.float(round(suites.import_seconds(), 2)),
     }
     if not outcome.results:
         return meta
@@ -43,7 +43,7 @@ def _metadata(outcome: expectations.SuiteRun) -> dict:
 
 def _suite_check(warehouse_db: DuckDBResource, table: str) -> dg.AssetCheckResult:
     with warehouse_db.get_connection() as con:
-        outcome = expectations.check_new_batches(con, table)
+        outcome = suites.check_new_batches(con, table)
     return dg.AssetCheckResult(passed=outcome.passed, description=outcome.summary(), metadata=_metadata(outcome),
                                severity=dg.AssetCheckSeverity.ERROR)
 

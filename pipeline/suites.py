@@ -374,8 +374,8 @@ def check_new_batches(con: duckdb.DuckDBPyConnection, table: str, max_rows: int 
         return outcome
     started = time.perf_counter()
     params = {**contract.rule_params(), "batch_ids": outcome.batches, "max_rows": max_rows, "table_name": table}
-    staged = dict(run(con, "staging/staged_rows", params))
-    df = frame(con, f"staging/expect_{table}", params)
+    staged = dict(run(con, "suites/staged_rows", params))
+    df = frame(con, f"suites/{table}_sample", params)
     outcome.rows_staged, outcome.rows_checked = sum(staged.values()), len(df)
     outcome.sampled = outcome.rows_checked < outcome.rows_staged
     checked = df["_batch_id"].value_counts().to_dict() if len(df) else {}
@@ -383,7 +383,7 @@ def check_new_batches(con: duckdb.DuckDBPyConnection, table: str, max_rows: int 
         RuleResult(rule, True, 0, 0) for rule in rules(table, today)]
     _store(con, outcome, staged, checked)
     outcome.seconds = time.perf_counter() - started
-    log.info("[quality] %s", outcome.summary())
+    log.info("[suites] %s", outcome.summary())
     return outcome
 
 

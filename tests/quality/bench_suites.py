@@ -1,6 +1,6 @@
 """What the great-expectations suites cost, on demo data (not a test; docs/quality.md quotes it).
 
-    .venv/bin/python -m tests.quality.bench_expectations --patients 150000 --rows 10000,100000,250000,1000000
+    .venv/bin/python -m tests.quality.bench_suites --patients 150000 --rows 10000,100000,250000,1000000
 
 writes a demo inbox (2 clinics x 6 months; 150,000 patients give about 1M sessions and 2.8M
 scores), loads and stages it, then times importing great-expectations, pulling the staged rows
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import contract, demo, expectations, ingest, models, staging, warehouse
+from pipeline import contract, demo, ingest, models, staging, suites, warehouse
 
 
 def main() -> None:
@@ -41,17 +41,17 @@ def main() -> None:
     con = duckdb.connect(str(wh), read_only=True)
     batches = [r[0] for r in con.execute("select batch_id from audit.batches where status = 'accepted'").fetchall()]
     wall, cpu = time.perf_counter(), time.process_time()
-    expectations._context()
+    suites._context()
     print(json.dumps({"step": "import great_expectations", "wall_s": round(time.perf_counter() - wall, 2),
                       "cpu_s": round(time.process_time() - cpu, 2), "load": round(os.getloadavg()[0], 1)}), flush=True)
     for table in contract.TABLES:
         for n in map(int, args.rows.split(",")):
             params = {**contract.rule_params(), "batch_ids": batches, "max_rows": n, "table_name": table}
             wall = time.perf_counter()
-            df = warehouse.frame(con, f"staging/expect_{table}", params)
+            df = warehouse.frame(con, f"suites/{table}_sample", params)
             pulled = time.perf_counter() - wall
             wall, cpu = time.perf_counter(), time.process_time()
-            results = expectations.validate_frame(table, df)
+            results = suites.validate_frame(table, df)
             print(json.dumps({"step": f"validate {table}", "rows": len(df), "expectations": len(results),
                               "pull_wall_s": round(pulled, 2), "wall_s": round(time.perf_counter() - wall, 2),
                               "cpu_s": round(time.process_time() - cpu, 2), "passed": all(r.success for r in results),

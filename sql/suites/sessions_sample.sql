@@ -1,4 +1,4 @@
--- The staged sessions of some batches as the great-expectations suite reads them (pipeline/expectations.py):
+-- The staged sessions of some batches as the great-expectations suite reads them (pipeline/suites.py):
 -- numbers as double and dates as timestamps (GE compares those vectorised), the technique list
 -- joined by the contract's separator, and the year of session_date beside session_year. At most
 -- $max_rows rows: beyond that a deterministic sample (the same rows every time).

@@ -1,4 +1,4 @@
--- The staged scores of some batches as the great-expectations suite reads them (pipeline/expectations.py).
+-- The staged scores of some batches as the great-expectations suite reads them (pipeline/suites.py).
 -- At most $max_rows rows: beyond that a deterministic sample (the same rows every time).
 select clinic_id, session_id, measure, timepoint, value::double as value, _batch_id, _row_number
 from staging.measurements

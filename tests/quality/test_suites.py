@@ -1,6 +1,6 @@
 """The great-expectations suites: built from the contract, catching every rule, stored, loud.
 
-- every expectation comes from pipeline.contract (no value restated in pipeline/expectations.py)
+- every expectation comes from pipeline.contract (no value restated in pipeline/suites.py)
   and names the reason code the staging SQL uses for the same rule;
 - on staged-shaped rows that break one rule each, the suite flags exactly those rows;
 - results are stored per batch in audit.checks, with row numbers and never values;
@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import contract, expectations
+from pipeline import contract, suites
 from pipeline.cli import main
 
 from tests.quality.batches import new_batch
@@ -28,7 +28,7 @@ TODAY = dt.date(2026, 11, 29)
 
 
 def test_no_contract_value_is_restated():
-    source = Path(expectations.__file__).read_text(encoding="utf-8")
+    source = Path(suites.__file__).read_text(encoding="utf-8")
     code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("#"))
     code = re.sub(r'"""[\s\S]*?"""', "", code)  # docstrings may quote figures
     numbers = [str(v) for v in (*contract.DURATION_RANGE, *contract.SESSION_DAY_RANGE, *contract.SESSION_YEAR_RANGE,
@@ -45,14 +45,14 @@ def test_no_contract_value_is_restated():
 
 @pytest.mark.parametrize("table", contract.TABLES)
 def test_every_rule_comes_from_the_contract(table):
-    rules = expectations.rules(table, TODAY)
+    rules = suites.rules(table, TODAY)
     by = {(r.expectation, r.column, r.condition): r for r in rules}
     for c in contract.COLUMNS[table]:
         if c.required:
             assert ("ExpectColumnValuesToNotBeNull", c.name, None) in by
         if c.pattern and c.type == "text":
             assert by[("ExpectColumnValuesToMatchRegex", c.name, None)].kwargs["regex"] is c.pattern
-        if c.allowed and c.name not in expectations.LIST_COLUMNS:
+        if c.allowed and c.name not in suites.LIST_COLUMNS:
             assert tuple(by[("ExpectColumnValuesToBeInSet", c.name, None)].kwargs["value_set"]) == c.allowed
         if c.type == "text":
             assert by[("ExpectColumnValueLengthsToBeBetween", c.name, None)].kwargs["max_value"] == contract.MAX_FIELD_CHARS
@@ -106,7 +106,7 @@ SESSION_ROWS = [
 
 def test_the_sessions_suite_flags_each_broken_rule():
     df = _sessions_frame([changes for changes, _ in SESSION_ROWS])
-    results = expectations.validate_frame("sessions", df, TODAY)
+    results = suites.validate_frame("sessions", df, TODAY)
     assert not any(r.error for r in results), [(r.rule.name, r.error) for r in results if r.error]
     flagged: dict[int, set[str]] = {}
     for r in results:
@@ -125,7 +125,7 @@ def test_the_measurements_suite_flags_each_broken_rule():
             ("c1", "S1", "pain_nrs", "pre", 5.0)]
     df = pd.DataFrame(rows, columns=["clinic_id", "session_id", "measure", "timepoint", "value"])
     df["_batch_id"], df["_row_number"] = "b1", range(1, len(df) + 1)
-    results = expectations.validate_frame("measurements", df, TODAY)
+    results = suites.validate_frame("measurements", df, TODAY)
     flagged: dict[int, set[str]] = {}
     for r in results:
         for row in r.rows_by_batch.get("b1", []):
@@ -138,32 +138,32 @@ def test_the_measurements_suite_flags_each_broken_rule():
 def test_results_are_stored_per_batch_and_a_big_intake_is_sampled(tmp_path, wh):
     for clinic in ("c8a", "c8b", "c8c"):
         receive_and_stage(wh, new_batch(tmp_path / f"{clinic}-2026-01", clinic).write())
-    outcome = expectations.check_new_batches(wh, "measurements", max_rows=10)
+    outcome = suites.check_new_batches(wh, "measurements", max_rows=10)
     assert outcome.passed and outcome.sampled
     assert (outcome.rows_staged, outcome.rows_checked) == (36, 10)
     assert "a sample of 10 of 36" in outcome.summary()
     rows = wh.execute("select batch_id, success, unexpected_count, details from audit.checks where suite = $s",
-                      {"s": expectations.SUITES["measurements"]}).fetchall()
-    assert len(rows) == 3 * len(expectations.rules("measurements"))
+                      {"s": suites.SUITES["measurements"]}).fetchall()
+    assert len(rows) == 3 * len(suites.rules("measurements"))
     details = [json.loads(d) for _, _, _, d in rows]
     assert all(d["sampled"] and d["rows_staged"] == 12 for d in details)
-    assert sum(d["rows_checked"] for d in details) == 10 * len(expectations.rules("measurements"))
-    assert expectations.check_new_batches(wh, "measurements").batches == []  # nothing new
+    assert sum(d["rows_checked"] for d in details) == 10 * len(suites.rules("measurements"))
+    assert suites.check_new_batches(wh, "measurements").batches == []  # nothing new
 
 
 def test_a_bad_staged_row_fails_the_suite_and_is_checked_again(tmp_path, wh):
     receive_and_stage(wh, new_batch(tmp_path / "c9-2026-01", "c9").write())
     wh.execute("update staging.sessions set patient_id = '999-84-8775' where _batch_id = 'c9-2026-01' and _row_number = 4")
-    outcome = expectations.check_new_batches(wh, "sessions")
+    outcome = suites.check_new_batches(wh, "sessions")
     assert not outcome.passed
     assert outcome.summary() == ("1 staged sessions rows break 'patient_id looks like an e-mail address, phone number "
                                  "or SSN' (expect_column_values_to_not_match_regex_list on patient_id): batch "
                                  "c9-2026-01, data rows 4")
     assert "999-84-8775" not in json.dumps(wh.execute("select * from audit.checks").fetchall(), default=str)
-    assert expectations.pending_batches(wh, "sessions") == ["c9-2026-01"]  # failed: checked again next time
+    assert suites.pending_batches(wh, "sessions") == ["c9-2026-01"]  # failed: checked again next time
     wh.execute("update staging.sessions set patient_id = 'P-0002' where _batch_id = 'c9-2026-01' and _row_number = 4")
-    assert expectations.check_new_batches(wh, "sessions").passed
-    assert expectations.pending_batches(wh, "sessions") == []
+    assert suites.check_new_batches(wh, "sessions").passed
+    assert suites.pending_batches(wh, "sessions") == []
 
 
 def _inbox(tmp_path, clinic="cA") -> Path:
@@ -173,7 +173,7 @@ def _inbox(tmp_path, clinic="cA") -> Path:
 
 
 def test_a_drift_between_sql_and_suite_fails_the_run_loudly(tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(expectations.RANGES, "duration_min", (10, 40))  # the suite now disagrees with the SQL
+    monkeypatch.setitem(suites.RANGES, "duration_min", (10, 40))  # the suite now disagrees with the SQL
     code = main(["run", "--inbox", str(_inbox(tmp_path)), "--warehouse", str(tmp_path / "w.duckdb"),
                  "--reports", str(tmp_path / "reports")])
     out, err = capsys.readouterr()
