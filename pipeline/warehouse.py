@@ -18,7 +18,7 @@ REGISTRY_FILES = {
     "measures": Path(__file__).with_name("registry") / "measures.csv",
     "condition_groups": Path(__file__).with_name("registry") / "condition_groups.csv",
 }
-SCHEMAS = ("ref", "raw", "staging", "quarantine", "intermediate", "marts", "audit")
+SCHEMAS = ("ref", "raw", "staging", "quarantine", "intermediate", "agg", "marts", "audit")
 # Tables created once (by ``sql/ddl/*.sql``, in this order); later layers are rebuilt each run.
 # A column added to a table later comes with an ``alter table ... add column if not exists``
 # file after its table's, so that a warehouse made by an earlier version gets it too.
@@ -111,19 +111,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for name in DDL:
         run(con, f"ddl/{name}")
 
-
-def load_reference(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)load the measure registry and condition groups, which are data, into ``ref``."""
-    for name, path in REGISTRY_FILES.items():
-        run(con, f"ref/{name}", {"path": str(path)})
-
-
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(con.execute(
         "select count(*) from information_schema.tables where table_schema = $s and table_name = $t",
         {"s": schema, "t": table},
     ).fetchall()[0][0])
-
 
 def count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
     if not table_exists(con, schema, table):
