@@ -393,15 +393,23 @@ def _process_started() -> float:
 
 
 class _FirstBatch(logging.Filter):
-    """Notes when receiving reported its first batch (``[ingest ...]``): the end of start-up."""
+    """Notes when receiving reported its first batch (``[ingest ...]``: the end of start-up) and,
+    at the first accepted one, starts importing great-expectations beside receiving and staging
+    (``suites.warm_up``): the suites will have rows to check."""
 
     def __init__(self):
         super().__init__()
         self.at: float | None = None
+        self.warming = None
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.at is None and str(record.msg).startswith("[ingest"):
-            self.at = record.created
+        message = str(record.msg)
+        if message.startswith("[ingest"):
+            self.at = self.at or record.created
+            if self.warming is None and " accepted" in message:
+                from pipeline import suites
+
+                self.warming = suites.warm_up()
         return True
 
 

@@ -42,6 +42,7 @@ import datetime as dt
 import json
 import logging
 import re
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -192,8 +193,33 @@ def rules(table: str, today: dt.date | None = None) -> list[Rule]:
 # ---------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
+_CONTEXT_LOCK = threading.Lock()  # one context per process, whichever thread asks first builds it
+
+
 def _context():
+    """great-expectations, its batch definition and the seconds its import took: built once."""
+    with _CONTEXT_LOCK:
+        return _build_context()
+
+
+def warm_up() -> threading.Thread:
+    """Import great-expectations and build its context in a background thread, so that the
+    suites find it built: ``outcomes run`` starts it when receiving accepts its first batch, and
+    the ~3 s of importing overlap receiving and staging, which spend most of their time in
+    DuckDB (outside Python's lock). An import error is left for the suites to report."""
+    def target():
+        try:
+            _context()
+        except BaseException:  # noqa: BLE001 - the suites raise it again, plainly
+            pass
+
+    thread = threading.Thread(target=target, name="great-expectations-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+@lru_cache(maxsize=1)
+def _build_context():
     """An ephemeral context with progress bars off (through the context's settings: TQDM_DISABLE
     does not reach them) and analytics off; one pandas data source of in-memory frames."""
     started = time.perf_counter()
@@ -221,7 +247,7 @@ def _context():
 
 def import_seconds() -> float:
     """Seconds spent importing great-expectations in this process (0 if not imported yet)."""
-    return _context()[2] if _context.cache_info().currsize else 0.0
+    return _context()[2] if _build_context.cache_info().currsize else 0.0
 
 
 def _condition(rule: Rule):
@@ -236,7 +262,13 @@ def _condition(rule: Rule):
 
 
 def build_suite(table: str, today: dt.date | None = None):
-    """The great-expectations ExpectationSuite of ``table`` (one expectation per rule)."""
+    """The great-expectations ExpectationSuite of ``table`` (one expectation per rule); built
+    once per table and day."""
+    return _suite(table, today or dt.date.today())
+
+
+@lru_cache(maxsize=8)
+def _suite(table: str, today: dt.date):
     gx = _context()[0]
     suite = gx.ExpectationSuite(name=SUITES[table])
     for i, rule in enumerate(rules(table, today)):
@@ -365,6 +397,14 @@ def pending_batches(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
                               {"table_name": table, "suite": SUITES[table], "split_suite": SPLIT_SUITE})]
 
 
+def stride(rows: int, max_rows: int) -> int:
+    """Every how many rows (by a hash of their key) the sample takes one: 1 (every row) up to
+    ``max_rows`` rows, else about ``max_rows`` of them (``sql/suites/*_sample.sql``)."""
+    if max_rows < 1:
+        raise ValueError("max_rows must be at least 1")
+    return max(1, -(-rows // max_rows))
+
+
 def check_new_batches(con: duckdb.DuckDBPyConnection, table: str, max_rows: int = MAX_ROWS,
                       today: dt.date | None = None) -> SuiteRun:
     """Validate the staged rows of the batches not checked yet, and store one row per batch and
@@ -373,10 +413,11 @@ def check_new_batches(con: duckdb.DuckDBPyConnection, table: str, max_rows: int 
     if not outcome.batches:
         return outcome
     started = time.perf_counter()
-    params = {**contract.rule_params(), "batch_ids": outcome.batches, "max_rows": max_rows, "table_name": table}
+    params = {**contract.rule_params(), "batch_ids": outcome.batches, "table_name": table}
     staged = dict(run(con, "suites/staged_rows", params))
-    df = frame(con, f"suites/{table}_sample", params)
-    outcome.rows_staged, outcome.rows_checked = sum(staged.values()), len(df)
+    outcome.rows_staged = sum(staged.values())
+    df = frame(con, f"suites/{table}_sample", {**params, "stride": stride(outcome.rows_staged, max_rows)})
+    outcome.rows_checked = len(df)
     outcome.sampled = outcome.rows_checked < outcome.rows_staged
     checked = df["_batch_id"].value_counts().to_dict() if len(df) else {}
     outcome.results = validate_frame(table, df, today) if len(df) else [
