@@ -20,12 +20,21 @@ in ``docs/quality.md``):
   a validation has a fixed cost of about 0.5 s, so the 48 demo batches one by one would cost
   about 25 s per table, together about 1 s. Results are split per batch afterwards through the
   unexpected rows' ``_batch_id`` and ``_row_number``;
-- importing great-expectations costs about 2.5 s of CPU and 260 MB, paid only when there is
-  something to check, and never by ``outcomes validate`` (which must answer in seconds);
+- importing great-expectations and building its context costs about 3 s of CPU and 260 MB,
+  paid only when there is something to check, and never by ``outcomes validate`` (which must
+  answer in seconds). ``outcomes run`` pays it beside receiving and staging: ``warm_up``
+  imports it in a background thread once the first batch is accepted (receiving and staging
+  spend most of their time in DuckDB, outside Python's lock), and each suite is built once;
 - validating costs about 15 CPU seconds per million staged sessions (34 expectations) and 4.4
-  per million scores (21): great-expectations filters the whole frame for each expectation.
-  So up to ``MAX_ROWS`` rows per table and run are validated whole (at most about 4 s);
-  beyond that a deterministic sample of ``MAX_ROWS`` rows is, and recorded as such.
+  per million scores (21), plus about 0.4 s per suite whatever the rows: great-expectations
+  filters the whole frame for each expectation. So up to ``MAX_ROWS`` rows per table and run
+  are validated whole; beyond that a deterministic sample (recorded as such), computed in
+  DuckDB (``sql/suites/*_sample.sql``): about ``MAX_ROWS`` rows by a hash of their key, and
+  always the edge rows, the extremes of every ranged column, the longest value of every text
+  column, one row of each code and of each pattern of empty columns. Sampled, every range,
+  length, allowed-value, code-pattern and required-value rule is still checked on the rows
+  that would break it if any did; only the identifier patterns, the duplicates and the year
+  mismatch are checked on the random part alone.
 
 The numbers that great-expectations compares must be float64/int64 and the dates
 datetime64[ns]: for any other dtype (pandas 3 reads Arrow dates as datetime64[us] and int32 as
@@ -59,7 +68,7 @@ log = logging.getLogger("outcomes")
 
 SUITES = {table: f"{table}_contract" for table in contract.TABLES}
 INDEX_COLUMNS = ["_batch_id", "_row_number"]
-MAX_ROWS = 250_000  # per table and run; more rows are checked on a deterministic sample of this size
+MAX_ROWS = 50_000  # per table and run; more rows are checked on a deterministic sample of about this size
 FIRST_ROWS = 5  # row numbers kept per batch and failed expectation
 
 # Contract ranges by column (the values live in pipeline.contract; this only says which is whose).
@@ -261,23 +270,27 @@ def _condition(rule: Rule):
     return Column(column).is_not_null()
 
 
+_SUITES: dict[tuple, object] = {}  # (table, its rules) -> the suite: built once per table and rules
+
+
 def build_suite(table: str, today: dt.date | None = None):
     """The great-expectations ExpectationSuite of ``table`` (one expectation per rule); built
-    once per table and day."""
-    return _suite(table, today or dt.date.today())
-
-
-@lru_cache(maxsize=8)
-def _suite(table: str, today: dt.date):
-    gx = _context()[0]
-    suite = gx.ExpectationSuite(name=SUITES[table])
-    for i, rule in enumerate(rules(table, today)):
-        kwargs = dict(rule.kwargs)
-        if rule.condition is not None:
-            kwargs["row_condition"] = _condition(rule)
-        meta = {"rule": i, "reason": rule.reason, "words": contract.REASONS[rule.reason]}
-        suite.add_expectation(getattr(gx.expectations, rule.expectation)(**kwargs, meta=meta))
-    return suite
+    once for the same rules (which change with the day: no session may lie in the future)."""
+    the_rules = rules(table, today)
+    key = (table, repr(the_rules))
+    if key not in _SUITES:
+        gx = _context()[0]
+        suite = gx.ExpectationSuite(name=SUITES[table])
+        for i, rule in enumerate(the_rules):
+            kwargs = dict(rule.kwargs)
+            if rule.condition is not None:
+                kwargs["row_condition"] = _condition(rule)
+            meta = {"rule": i, "reason": rule.reason, "words": contract.REASONS[rule.reason]}
+            suite.add_expectation(getattr(gx.expectations, rule.expectation)(**kwargs, meta=meta))
+        if len(_SUITES) > 8:
+            _SUITES.clear()
+        _SUITES[key] = suite
+    return _SUITES[key]
 
 
 def _prepare(table: str, df):
