@@ -26,7 +26,7 @@ from pathlib import Path
 MANIFEST = ".pages.json"
 MANIFEST_VERSION = 1
 CODE = Path(__file__).parent
-CODE_FILES = ("*.py", "templates/*.html", "static/*", "*.json")
+CODE_FILES = ("*.py", "figures/*.py", "templates/*.html", "static/*", "*.json")
 
 
 @lru_cache(maxsize=1)
