@@ -296,21 +296,43 @@ def cmd_run(args) -> int:
 
 
 def _run(args, stopper: _RunStopper) -> int:
-    import dagster as dg
+    """``outcomes run``: record the run's start, execute the asset job in the worker thread,
+    record how it ended; then the summary."""
+    inbox, wh, reports_dir = _inbox(args), Path(args.warehouse), Path(args.reports)
+    run_id = str(uuid.uuid4())  # Dagster's own form of run id
+    _begin(wh, args.memory_limit, run_id)
+    try:
+        job, resources = _job(args, inbox, wh, reports_dir, stopper)
+    except Stopped as exc:
+        _record_end(wh, args.memory_limit, run_id, "interrupted", None, exc.sentence().split(";")[0])
+        raise
+    started = time.perf_counter()
+    outcome = _execute(job, resources, run_id, stopper)
+    _end(outcome, stopper, wh, args.memory_limit, run_id)
+    _summary(wh, reports_dir, time.perf_counter() - started, outcome.get("steps", {}))
+    if args.open:
+        _open(reports_dir / "index.html")
+    return 0
 
-    from pipeline import provenance, warehouse
+
+def _inbox(args) -> Path:
+    """The run's inbox: the demo's batches written first into an empty default inbox."""
     from pipeline.contract import DEFAULT_INBOX
-    from pipeline.definitions import build_definitions
 
-    inbox, wh, reports_dir = Path(args.inbox), Path(args.warehouse), Path(args.reports)
+    inbox = Path(args.inbox)
     if args.inbox == DEFAULT_INBOX and not _has_batches(inbox):
         log.info("[demo] the default inbox %s is empty: writing the demo batches first", inbox)
         cmd_demo(argparse.Namespace(out=args.inbox, **DEMO_DEFAULTS))
     elif not inbox.is_dir():
         raise OutcomesError(f"the inbox {inbox} does not exist" if not inbox.exists() else f"the inbox {inbox} is not a folder")
+    return inbox
 
-    run_id = str(uuid.uuid4())  # Dagster's own form of run id
-    con = warehouse.connect(wh, memory_limit=args.memory_limit)  # a locked or unwritable file fails here, plainly
+
+def _begin(wh: Path, memory_limit: str | None, run_id: str) -> None:
+    """Open the warehouse (a locked or unwritable file fails here, plainly) and record the run."""
+    from pipeline import provenance, warehouse
+
+    con = warehouse.connect(wh, memory_limit=memory_limit)
     try:
         warehouse.ensure_schema(con)
         for other in provenance.start_run(con, run_id):
@@ -319,15 +341,25 @@ def _run(args, stopper: _RunStopper) -> int:
     finally:
         con.close()
 
-    try:
-        settings = {k: v for k, v in (("suppression_min_n", args.suppression_min_n),
-                                      ("episode_gap_days", args.episode_gap_days)) if v is not None}
-        defs = build_definitions(str(inbox), str(wh), str(reports_dir), memory_limit=args.memory_limit, **settings)
-        job = defs.resolve_implicit_global_asset_job_def()
-        resources = {"warehouse_db": _stoppable_warehouse(defs.resources["warehouse_db"], stopper)}
-    except Stopped as exc:
-        _record_end(wh, args.memory_limit, run_id, "interrupted", None, exc.sentence().split(";")[0])
-        raise
+
+def _job(args, inbox: Path, wh: Path, reports_dir: Path, stopper: _RunStopper):
+    """The implicit asset job of the definitions on these paths and settings, and its resources
+    (the warehouse, stoppable). Dagster is imported here, not by the other commands."""
+    from pipeline.definitions import build_definitions
+
+    settings = {k: v for k, v in (("suppression_min_n", args.suppression_min_n),
+                                  ("episode_gap_days", args.episode_gap_days)) if v is not None}
+    defs = build_definitions(str(inbox), str(wh), str(reports_dir), memory_limit=args.memory_limit, **settings)
+    job = defs.resolve_implicit_global_asset_job_def()
+    return job, {"warehouse_db": _stoppable_warehouse(defs.resources["warehouse_db"], stopper)}
+
+
+def _execute(job, resources: dict, run_id: str, stopper: _RunStopper) -> dict:
+    """Execute the job in process on an ephemeral instance, in the stopper's worker thread; the
+    outcome holds the result, the steps' seconds (start-up first) and the unfinished steps."""
+    import dagster as dg
+
+    first_batch = _FirstBatch()
 
     def work(outcome: dict) -> None:
         with dg.DagsterInstance.ephemeral() as instance:
@@ -340,18 +372,20 @@ def _run(args, stopper: _RunStopper) -> int:
                 outcome["steps"], outcome["unfinished"] = _step_seconds(instance, run_id, unfinished=True)
                 outcome["steps"] = _with_start_up(outcome["steps"], first_batch, instance, run_id)
 
-    started = time.perf_counter()
-    first_batch = _FirstBatch()
     log.addFilter(first_batch)
     try:
-        outcome = stopper.run(work)
+        return stopper.run(work)
     finally:
         log.removeFilter(first_batch)
-    result, steps = outcome.get("result"), outcome.get("steps", {})
+
+
+def _end(outcome: dict, stopper: _RunStopper, wh: Path, memory_limit: str | None, run_id: str) -> None:
+    """Record how the run ended in audit.runs; raise what stopped or failed it."""
+    result = outcome.get("result")
     if stopper.signum is not None and not (result is not None and result.success):
         unfinished = outcome.get("unfinished") or [None]
         stop = Stopped(stopper.signum)
-        _record_end(wh, args.memory_limit, run_id, "interrupted", unfinished[0], stop.sentence().split(";")[0])
+        _record_end(wh, memory_limit, run_id, "interrupted", unfinished[0], stop.sentence().split(";")[0])
         if outcome.get("abandoned"):  # a step that would not stop: end the process without it
             print(f"outcomes: {stop.sentence()}", file=sys.stderr, flush=True)
             sys.stdout.flush()
@@ -359,22 +393,18 @@ def _run(args, stopper: _RunStopper) -> int:
         raise stop
     if "error" in outcome:  # Dagster itself failed (a bug): record it, then report it
         exc = outcome["error"]
-        _record_end(wh, args.memory_limit, run_id, "failed", (outcome.get("unfinished") or [None])[0],
+        _record_end(wh, memory_limit, run_id, "failed", (outcome.get("unfinished") or [None])[0],
                     f"internal error ({type(exc).__name__})")
         raise exc
     if not result.success or any(not e.passed for e in result.get_asset_check_evaluations()):
         step, sentence, bug = _failure(result)
-        _record_end(wh, args.memory_limit, run_id, "failed", step, sentence)
+        _record_end(wh, memory_limit, run_id, "failed", step, sentence)
         if bug:
             raise RuntimeError(bug)
         raise OutcomesError(sentence)
-    _record_end(wh, args.memory_limit, run_id, "success")
+    _record_end(wh, memory_limit, run_id, "success")
     if stopper.signum is not None:  # the signal came as the run ended: it is complete, say so no further
         raise Stopped(stopper.signum)
-    _summary(wh, reports_dir, time.perf_counter() - started, steps)
-    if args.open:
-        _open(reports_dir / "index.html")
-    return 0
 
 
 def _open(page: Path) -> None:
@@ -393,15 +423,23 @@ def _process_started() -> float:
 
 
 class _FirstBatch(logging.Filter):
-    """Notes when receiving reported its first batch (``[ingest ...]``): the end of start-up."""
+    """Notes when receiving reported its first batch (``[ingest ...]``: the end of start-up) and,
+    at the first accepted one, starts importing great-expectations beside receiving and staging
+    (``suites.warm_up``): the suites will have rows to check."""
 
     def __init__(self):
         super().__init__()
         self.at: float | None = None
+        self.warming = None
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.at is None and str(record.msg).startswith("[ingest"):
-            self.at = record.created
+        message = str(record.msg)
+        if message.startswith("[ingest"):
+            self.at = self.at or record.created
+            if self.warming is None and " accepted" in message:
+                from pipeline import suites
+
+                self.warming = suites.warm_up()
         return True
 
 

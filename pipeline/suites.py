@@ -20,12 +20,21 @@ in ``docs/quality.md``):
   a validation has a fixed cost of about 0.5 s, so the 48 demo batches one by one would cost
   about 25 s per table, together about 1 s. Results are split per batch afterwards through the
   unexpected rows' ``_batch_id`` and ``_row_number``;
-- importing great-expectations costs about 2.5 s of CPU and 260 MB, paid only when there is
-  something to check, and never by ``outcomes validate`` (which must answer in seconds);
+- importing great-expectations and building its context costs about 3 s of CPU and 260 MB,
+  paid only when there is something to check, and never by ``outcomes validate`` (which must
+  answer in seconds). ``outcomes run`` pays it beside receiving and staging: ``warm_up``
+  imports it in a background thread once the first batch is accepted (receiving and staging
+  spend most of their time in DuckDB, outside Python's lock), and each suite is built once;
 - validating costs about 15 CPU seconds per million staged sessions (34 expectations) and 4.4
-  per million scores (21): great-expectations filters the whole frame for each expectation.
-  So up to ``MAX_ROWS`` rows per table and run are validated whole (at most about 4 s);
-  beyond that a deterministic sample of ``MAX_ROWS`` rows is, and recorded as such.
+  per million scores (21), plus about 0.4 s per suite whatever the rows: great-expectations
+  filters the whole frame for each expectation. So up to ``MAX_ROWS`` rows per table and run
+  are validated whole; beyond that a deterministic sample (recorded as such), computed in
+  DuckDB (``sql/suites/*_sample.sql``): about ``MAX_ROWS`` rows by a hash of their key, and
+  always the edge rows, the extremes of every ranged column, the longest value of every text
+  column, one row of each code and of each pattern of empty columns. Sampled, every range,
+  length, allowed-value, code-pattern and required-value rule is still checked on the rows
+  that would break it if any did; only the identifier patterns, the duplicates and the year
+  mismatch are checked on the random part alone.
 
 The numbers that great-expectations compares must be float64/int64 and the dates
 datetime64[ns]: for any other dtype (pandas 3 reads Arrow dates as datetime64[us] and int32 as
@@ -42,6 +51,7 @@ import datetime as dt
 import json
 import logging
 import re
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -58,7 +68,7 @@ log = logging.getLogger("outcomes")
 
 SUITES = {table: f"{table}_contract" for table in contract.TABLES}
 INDEX_COLUMNS = ["_batch_id", "_row_number"]
-MAX_ROWS = 250_000  # per table and run; more rows are checked on a deterministic sample of this size
+MAX_ROWS = 50_000  # per table and run; more rows are checked on a deterministic sample of about this size
 FIRST_ROWS = 5  # row numbers kept per batch and failed expectation
 
 # Contract ranges by column (the values live in pipeline.contract; this only says which is whose).
@@ -192,8 +202,33 @@ def rules(table: str, today: dt.date | None = None) -> list[Rule]:
 # ---------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
+_CONTEXT_LOCK = threading.Lock()  # one context per process, whichever thread asks first builds it
+
+
 def _context():
+    """great-expectations, its batch definition and the seconds its import took: built once."""
+    with _CONTEXT_LOCK:
+        return _build_context()
+
+
+def warm_up() -> threading.Thread:
+    """Import great-expectations and build its context in a background thread, so that the
+    suites find it built: ``outcomes run`` starts it when receiving accepts its first batch, and
+    the ~3 s of importing overlap receiving and staging, which spend most of their time in
+    DuckDB (outside Python's lock). An import error is left for the suites to report."""
+    def target():
+        try:
+            _context()
+        except BaseException:  # noqa: BLE001 - the suites raise it again, plainly
+            pass
+
+    thread = threading.Thread(target=target, name="great-expectations-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+@lru_cache(maxsize=1)
+def _build_context():
     """An ephemeral context with progress bars off (through the context's settings: TQDM_DISABLE
     does not reach them) and analytics off; one pandas data source of in-memory frames."""
     started = time.perf_counter()
@@ -221,7 +256,7 @@ def _context():
 
 def import_seconds() -> float:
     """Seconds spent importing great-expectations in this process (0 if not imported yet)."""
-    return _context()[2] if _context.cache_info().currsize else 0.0
+    return _context()[2] if _build_context.cache_info().currsize else 0.0
 
 
 def _condition(rule: Rule):
@@ -235,17 +270,27 @@ def _condition(rule: Rule):
     return Column(column).is_not_null()
 
 
+_SUITES: dict[tuple, object] = {}  # (table, its rules) -> the suite: built once per table and rules
+
+
 def build_suite(table: str, today: dt.date | None = None):
-    """The great-expectations ExpectationSuite of ``table`` (one expectation per rule)."""
-    gx = _context()[0]
-    suite = gx.ExpectationSuite(name=SUITES[table])
-    for i, rule in enumerate(rules(table, today)):
-        kwargs = dict(rule.kwargs)
-        if rule.condition is not None:
-            kwargs["row_condition"] = _condition(rule)
-        meta = {"rule": i, "reason": rule.reason, "words": contract.REASONS[rule.reason]}
-        suite.add_expectation(getattr(gx.expectations, rule.expectation)(**kwargs, meta=meta))
-    return suite
+    """The great-expectations ExpectationSuite of ``table`` (one expectation per rule); built
+    once for the same rules (which change with the day: no session may lie in the future)."""
+    the_rules = rules(table, today)
+    key = (table, repr(the_rules))
+    if key not in _SUITES:
+        gx = _context()[0]
+        suite = gx.ExpectationSuite(name=SUITES[table])
+        for i, rule in enumerate(the_rules):
+            kwargs = dict(rule.kwargs)
+            if rule.condition is not None:
+                kwargs["row_condition"] = _condition(rule)
+            meta = {"rule": i, "reason": rule.reason, "words": contract.REASONS[rule.reason]}
+            suite.add_expectation(getattr(gx.expectations, rule.expectation)(**kwargs, meta=meta))
+        if len(_SUITES) > 8:
+            _SUITES.clear()
+        _SUITES[key] = suite
+    return _SUITES[key]
 
 
 def _prepare(table: str, df):
@@ -365,6 +410,14 @@ def pending_batches(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
                               {"table_name": table, "suite": SUITES[table], "split_suite": SPLIT_SUITE})]
 
 
+def stride(rows: int, max_rows: int) -> int:
+    """Every how many rows (by a hash of their key) the sample takes one: 1 (every row) up to
+    ``max_rows`` rows, else about ``max_rows`` of them (``sql/suites/*_sample.sql``)."""
+    if max_rows < 1:
+        raise ValueError("max_rows must be at least 1")
+    return max(1, -(-rows // max_rows))
+
+
 def check_new_batches(con: duckdb.DuckDBPyConnection, table: str, max_rows: int = MAX_ROWS,
                       today: dt.date | None = None) -> SuiteRun:
     """Validate the staged rows of the batches not checked yet, and store one row per batch and
@@ -373,10 +426,11 @@ def check_new_batches(con: duckdb.DuckDBPyConnection, table: str, max_rows: int 
     if not outcome.batches:
         return outcome
     started = time.perf_counter()
-    params = {**contract.rule_params(), "batch_ids": outcome.batches, "max_rows": max_rows, "table_name": table}
+    params = {**contract.rule_params(), "batch_ids": outcome.batches, "table_name": table}
     staged = dict(run(con, "suites/staged_rows", params))
-    df = frame(con, f"suites/{table}_sample", params)
-    outcome.rows_staged, outcome.rows_checked = sum(staged.values()), len(df)
+    outcome.rows_staged = sum(staged.values())
+    df = frame(con, f"suites/{table}_sample", {**params, "stride": stride(outcome.rows_staged, max_rows)})
+    outcome.rows_checked = len(df)
     outcome.sampled = outcome.rows_checked < outcome.rows_staged
     checked = df["_batch_id"].value_counts().to_dict() if len(df) else {}
     outcome.results = validate_frame(table, df, today) if len(df) else [

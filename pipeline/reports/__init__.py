@@ -21,21 +21,21 @@ import duckdb
 from markupsafe import Markup
 
 from pipeline import contract
-from pipeline.reports import browser, clinics, data_quality_page, evidence, landing, pages
+from pipeline.reports import browser, clinics, data_quality_page, evidence, landing, pages, unchanged
 from pipeline.reports.data import ReportData, load
 
 log = logging.getLogger("outcomes")
 OWN_SUBFOLDERS = {"clinics": (".html",), "evidence": (".html", ".pdf", ".json")}
 
 
-def _clear_stale(out_dir: Path) -> None:
-    """Remove the previous run's pages of our own subfolders, so no stale number survives
-    (a clinic or condition that left the marts, a PDF that could not be printed this time)."""
+def _clear_stale(out_dir: Path, current: set[str]) -> None:
+    """Remove the pages of our own subfolders that this run neither wrote nor kept, so no stale
+    number survives (a clinic or condition that left the marts, a PDF that could not be printed)."""
     for sub, suffixes in OWN_SUBFOLDERS.items():
         folder = out_dir / sub
         if folder.is_dir():
             for path in folder.iterdir():
-                if path.is_file() and path.suffix in suffixes:
+                if path.is_file() and path.suffix in suffixes and f"{sub}/{path.name}" not in current:
                     path.unlink()
 
 
@@ -81,8 +81,9 @@ def _print_pdfs(out_dir: Path, packs: dict[str, dict]) -> tuple[list[Path], floa
 
 
 def _write_evidence(env, out_dir: Path, data: ReportData, common: dict) -> tuple[dict[str, dict], list[Path], Markup]:
-    """Every evidence pack as JSON (validated against the published schema) and HTML; returns
-    the packs, the files and the packs' shared provenance table (HTML, rendered once)."""
+    """Every evidence pack as JSON (validated against the published schema) and HTML, all of them
+    (``publish``: a new folder); returns the packs, the files and the packs' shared provenance
+    table (HTML, rendered once)."""
     shared = evidence.provenance_block(data)
     table = evidence.provenance_table(env, shared, common)
     packs = {c: evidence.pack(data, c, shared) for c in data.conditions()}
@@ -96,8 +97,91 @@ def _write_evidence(env, out_dir: Path, data: ReportData, common: dict) -> tuple
     return packs, written, table
 
 
-def _links(data: ReportData, packs: dict[str, dict], pdfs: list[Path]) -> dict:
-    printed = {p.stem for p in pdfs}
+def _evidence_files(cond: str) -> tuple[str, str, str]:
+    return f"evidence/{cond}.json", f"evidence/{cond}.html", f"evidence/{cond}.pdf"
+
+
+def _pack_digest(content: dict, provenance_digest: str) -> str:
+    """The digest of an evidence pack without its run stamp (when and by which run it was
+    written); ``provenance_digest``: that of its provenance block (the same in every pack)."""
+    return unchanged.digest({**content, "generated_at": None, "provenance": provenance_digest})
+
+
+def _provenance_digest(block: dict) -> str:
+    """The digest of a provenance block without the run (which run wrote the pack)."""
+    return unchanged.digest({k: v for k, v in block.items() if k not in ("run", "code_version")})
+
+
+class _Build:
+    """One run's writing of the reports folder: what was written, what was kept as it was."""
+
+    def __init__(self, out_dir: Path, data: ReportData):
+        self.out_dir, self.data = out_dir, data
+        self.env, self.common = pages.environment(), pages.common_context(data)
+        self.manifest = unchanged.Manifest(out_dir)
+        self.written: list[Path] = pages.write_assets(out_dir)
+        self.current: set[str] = set()  # files of clinics/ and evidence/ this run wrote or kept
+
+    def write(self, page: pages.Page) -> Path:
+        path = pages.write(self.env, self.out_dir, page, self.common)
+        self.written.append(path)
+        return path
+
+    def evidence(self) -> tuple[dict[str, dict], dict[str, dict], Markup]:
+        """Every evidence pack (JSON checked against the published schema, and HTML) whose content
+        changed; returns all packs, those written (to print) and the shared provenance table."""
+        data = self.data
+        shared = evidence.provenance_block(data)
+        table = evidence.provenance_table(self.env, shared, self.common)
+        packs = {c: evidence.pack(data, c, shared) for c in data.conditions()}
+        self.written.append(_write_json(self.out_dir / "evidence" / evidence.SCHEMA_PATH.name, evidence.schema()))
+        self.current.add(f"evidence/{evidence.SCHEMA_PATH.name}")
+        changed, text, provenance_digest = {}, None, _provenance_digest(shared)
+        for cond, content in packs.items():
+            files, key = _evidence_files(cond), f"evidence/{cond}"
+            self.current.update(files)
+            content_digest = _pack_digest(content, provenance_digest)
+            if self.manifest.entry(key).get("pdf") and self.manifest.unchanged(key, content_digest, list(files)):
+                continue
+            if text is None:  # the first pack to write: its shared block, checked and serialized once
+                evidence.validate_provenance(shared)
+                text = SharedJSON("provenance", shared)
+            evidence.validate(content, checked_provenance=shared)
+            self.written.append(_write_json(self.out_dir / files[0], content, text))
+            self.write(evidence.page(data, content, provenance_html=table))
+            self.manifest.record(key, content_digest, data.run_id, pdf=False)
+            changed[cond] = content
+        return packs, changed, table
+
+    def dashboards(self) -> int:
+        """Every clinic's dashboard whose numbers changed; returns how many were written."""
+        network_digests: dict = {}
+        count = 0
+        for clinic_id in self.data.clinic_ids():
+            key = f"clinics/{clinic_id}.html"
+            self.current.add(key)
+            shown = clinics.numbers(self.data, clinic_id)
+            content_digest = clinics.digest_of(shown, network_digests)
+            if self.manifest.unchanged(key, content_digest, [key]):
+                continue
+            self.write(clinics.page(self.data, clinic_id, shown))
+            self.manifest.record(key, content_digest, self.data.run_id)
+            count += 1
+        return count
+
+    def printed(self, packs: dict[str, dict], changed: dict[str, dict], pdfs: list[Path], table: Markup) -> set[str]:
+        """Record the PDFs printed; a pack whose PDF was not printed gets a page without its link."""
+        now = {p.stem for p in pdfs}
+        for cond in changed:
+            if cond in now:
+                self.manifest.pages[f"evidence/{cond}"]["pdf"] = True
+            else:
+                self.current.discard(_evidence_files(cond)[2])
+                self.write(evidence.page(self.data, packs[cond], pdf=False, provenance_html=table))
+        return {c for c in packs if c not in changed or c in now}
+
+
+def _links(data: ReportData, packs: dict[str, dict], printed: set[str]) -> dict:
     return {
         "clinics": [{"clinic_id": c, "href": f"clinics/{c}.html"} for c in data.clinic_ids()],
         "evidence": [{"condition_group": c, "label": p["condition_label"], "html": f"evidence/{c}.html",
@@ -110,26 +194,28 @@ def _links(data: ReportData, packs: dict[str, dict], pdfs: list[Path]) -> dict:
 
 def build_reports(con: duckdb.DuckDBPyConnection, out_dir: Path, run_id: str,
                   settings: contract.Settings) -> list[Path]:
-    """Write every report of the run into ``out_dir``; returns the files written."""
+    """Write the reports of the run into ``out_dir``: the landing and data-quality pages every
+    time, an evidence pack (JSON, HTML, PDF) and a clinic's dashboard only when its content
+    changed (``unchanged``); returns the files written."""
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _clear_stale(out_dir)
     data = load(con, run_id, settings)
-    env, common = pages.environment(), pages.common_context(data)
-    written = pages.write_assets(out_dir)
-    packs, files, table = _write_evidence(env, out_dir, data, common)
-    written += files
+    build = _Build(out_dir, data)
+    packs, changed, table = build.evidence()
     with ThreadPoolExecutor(max_workers=1) as pool:  # Chromium prints while Python writes the other pages
-        printing = pool.submit(_print_pdfs, out_dir, packs)
-        others = [data_quality_page.page(data), *(clinics.page(data, c) for c in data.clinic_ids())]
-        written += [pages.write(env, out_dir, page, common) for page in others]
-        pdfs, pdf_seconds = printing.result()
-    written += pdfs
-    for cond in sorted(set(packs) - {p.stem for p in pdfs}):  # not printed: its page links no PDF
-        pages.write(env, out_dir, evidence.page(data, packs[cond], pdf=False, provenance_html=table), common)
-    written.append(pages.write(env, out_dir, landing.page(data, _links(data, packs, pdfs)), common))
-    log.info("[reports] %d files (%d clinic dashboards, %d evidence packs, %d PDFs) in %.1f s "
-             "(PDFs %.1f s, alongside): %s", len(written), len(data.clinic_ids()), len(packs), len(pdfs),
-             time.perf_counter() - started, pdf_seconds, out_dir / "index.html")
-    return written
+        printing = pool.submit(_print_pdfs, out_dir, changed) if changed else None
+        build.write(data_quality_page.page(data))
+        dashboards = build.dashboards()
+        pdfs, pdf_seconds = printing.result() if printing else ([], 0.0)
+    build.written += pdfs
+    printed = build.printed(packs, changed, pdfs, table)
+    kept = len(build.manifest.kept)
+    build.write(landing.page(data, _links(data, packs, printed), kept=kept))
+    _clear_stale(out_dir, build.current)
+    build.manifest.save()
+    log.info("[reports] %d files (%d of %d clinic dashboards, %d of %d evidence packs, %d PDFs) in %.1f s "
+             "(PDFs %.1f s, alongside); %d pages unchanged, kept: %s", len(build.written), dashboards,
+             len(data.clinic_ids()), len(changed), len(packs), len(pdfs), time.perf_counter() - started,
+             pdf_seconds, kept, out_dir / "index.html")
+    return build.written

@@ -7,7 +7,7 @@ import json
 from markupsafe import Markup
 
 from pipeline import contract
-from pipeline.reports import figures, fmt, methods
+from pipeline.reports import figures, fmt, methods, unchanged
 from pipeline.reports.data import ReportData, group
 from pipeline.reports.landing import completeness_rows, condition_episodes, total
 from pipeline.reports.pages import Page
@@ -91,28 +91,59 @@ def quality_summary(data: ReportData, clinic_id: str) -> dict:
     }
 
 
-def page(data: ReportData, clinic_id: str) -> Page:
+def numbers(data: ReportData, clinic_id: str) -> dict:
+    """Everything the clinic's dashboard shows, before it is drawn: the page is written again
+    only when this changes (``unchanged.digest``; the network's cells are the same objects on
+    every clinic's page, so ``digest_of`` digests them once per run)."""
     series = comparison_series(data, clinic_id)
     episodes = condition_episodes(data, "clinic", clinic_id)
-    bench = benchmark_rows(data, clinic_id)
     comp_net = {(r["condition_group"], r["measure"]): r for r in completeness_rows(data)}
-    measures = data.measure_rows(s["measure"] for s in series)
-    trends = trend_series(data, clinic_id)
+    return {
+        "clinic_id": clinic_id,
+        "series": series,
+        "sessions": data.sessions_of(clinic_id),
+        "episodes": episodes,
+        "benchmarks": benchmark_rows(data, clinic_id),
+        "trends": trend_series(data, clinic_id),
+        "completeness": [{**r, "network": comp_net.get((r["condition_group"], r["measure"]))}
+                         for r in completeness_rows(data, "clinic", clinic_id)],
+        "quality": quality_summary(data, clinic_id),
+        "methods": methods.paragraph("clinic", data.settings, data.measure_rows(s["measure"] for s in series),
+                                     benchmarks=data.benchmarks is not None, model_fit=data.model_fit),
+        "min_n": data.min_n,
+    }
+
+
+def digest_of(shown: dict, network_digests: dict) -> str:
+    """``unchanged.digest`` of a dashboard's numbers; ``network_digests``: the digests of the
+    network's rows, by the identity of their list (filled here, shared by every clinic of a run)."""
+    def network(rows: list[dict]) -> str:
+        known = network_digests.get(id(rows))
+        if known is None or known[0] is not rows:
+            known = network_digests[id(rows)] = (rows, unchanged.digest(rows))
+        return known[1]
+
+    series = [{**s, "network": network(s["network"])} for s in shown["series"]]
+    return unchanged.digest({**shown, "series": series})
+
+
+def page(data: ReportData, clinic_id: str, shown: dict | None = None) -> Page:
+    """The dashboard of one clinic; ``shown``: its ``numbers``, when already computed."""
+    shown = shown or numbers(data, clinic_id)
+    series, bench, trends = shown["series"], shown["benchmarks"], shown["trends"]
     context = {
         "clinic_id": clinic_id,
-        "sessions": data.sessions_of(clinic_id),
-        "episodes": [{"condition_group": c, "episodes": n} for c, n in episodes.items()],
-        "episodes_total": total(episodes.values()),
+        "sessions": shown["sessions"],
+        "episodes": [{"condition_group": c, "episodes": n} for c, n in shown["episodes"].items()],
+        "episodes_total": total(shown["episodes"].values()),
         "comparison": figures.to_div(figures.clinic_comparison(series, data.min_n, data.effect_text), "fig-comparison") if series else None,
         "options": filter_options(series),
         "table": comparison_table(series, data.min_n, data.effect_text),
         "benchmark_chart": figures.to_div(figures.benchmark_chart(bench), "fig-benchmark") if bench else None,
         "benchmarks": bench,
         "trend_chart": figures.to_div(figures.trend_chart(trends), "fig-trend") if trends else None,
-        "completeness": [{**r, "network": comp_net.get((r["condition_group"], r["measure"]))}
-                         for r in completeness_rows(data, "clinic", clinic_id)],
-        "quality": quality_summary(data, clinic_id),
-        "methods": methods.paragraph("clinic", data.settings, measures, benchmarks=data.benchmarks is not None,
-                                     model_fit=data.model_fit),
+        "completeness": shown["completeness"],
+        "quality": shown["quality"],
+        "methods": shown["methods"],
     }
     return Page(f"clinics/{clinic_id}.html", "clinic.html", f"Clinic {clinic_id}", context)

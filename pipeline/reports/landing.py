@@ -88,7 +88,8 @@ def clinic_rows(data: ReportData, links: list[dict]) -> list[dict]:
     return out
 
 
-def page(data: ReportData, links: dict) -> Page:
+def page(data: ReportData, links: dict, kept: int = 0) -> Page:
+    """The landing page; ``kept``: pages of this run left as an earlier run wrote them (unchanged)."""
     cells = overview_cells(data)
     comp = completeness_rows(data)
     measures = data.measure_rows(c["measure"] for c in cells)
@@ -102,5 +103,6 @@ def page(data: ReportData, links: dict) -> Page:
         "clinic_rows": clinic_rows(data, links["clinics"]),
         "clinic_search": len(links["clinics"]) >= SEARCH_FROM,
         "methods": methods.paragraph("index", data.settings, measures),
+        "kept": kept,
     }
     return Page("index.html", "index.html", "Outcomes of medical massage therapy", context)

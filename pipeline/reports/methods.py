@@ -140,8 +140,21 @@ def dose_response_text() -> str:
     )
 
 
+_FIT_TEXT: dict[int, tuple] = {}  # id(fits) -> (fits, text): every dashboard of a run shows the same
+
+
 def benchmark_text(fits=None) -> str:
     """The risk-adjustment model, and its fit on this network when ``fits`` (marts.benchmark_model_fit) is given."""
+    known = _FIT_TEXT.get(id(fits))
+    if known is not None and known[0] is fits:
+        return known[1]
+    _FIT_TEXT.clear()
+    text = _benchmark_text(fits)
+    _FIT_TEXT[id(fits)] = (fits, text)
+    return text
+
+
+def _benchmark_text(fits) -> str:
     text = (
         "Risk adjustment follows FOTO and the Keet IROMS registry: for each measure, an ordinary "
         "least-squares model fitted on the whole network predicts an episode's improvement, and a "

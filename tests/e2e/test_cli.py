@@ -85,3 +85,42 @@ def test_an_unreadable_file_rejects_the_batch_not_the_run(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "REJECTED" in out.stdout and "binary" in out.stdout
     assert "Traceback" not in out.stderr + out.stdout
+
+
+HEAVY = ("pandas", "scipy", "plotly", "great_expectations", "jsonschema", "dagster")
+
+
+def _imports(code: str) -> list[str]:
+    """Which of HEAVY a fresh interpreter has imported after running ``code``."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_loading_the_definitions_imports_dagster_and_not_the_heavy_libraries():
+    """Start-up to the first batch (docs/scaling.md): pandas, scipy, plotly, jsonschema and
+    great-expectations are imported by the steps that use them, not before receiving starts."""
+    assert _imports("import pipeline.definitions") == ["dagster"]
+
+
+def test_validate_demo_and_publish_never_import_dagster(demo_run, tmp_path):
+    batch = next(p for p in sorted((demo_run / "inbox").iterdir()) if p.is_dir())
+    for argv in (["validate", str(batch)], ["demo", "--out", str(tmp_path / "inbox"), "--clinics", "1", "--patients", "20"],
+                 ["publish", "--warehouse", str(demo_run / "w.duckdb"), "--out", str(tmp_path / "bundles")]):
+        code = f"from pipeline.cli import main\nassert main({argv!r}) in (0, 1)"
+        assert "dagster" not in _imports(code), argv
+        assert "great_expectations" not in _imports(code), argv
+
+
+def test_a_second_run_reports_its_start_up_and_keeps_the_unchanged_pages(demo_run):
+    page = next((demo_run / "reports" / "clinics").glob("*.html"))
+    before = page.stat().st_mtime_ns
+    out = _cli("run", "--inbox", str(demo_run / "inbox"), "--warehouse", str(demo_run / "w.duckdb"),
+               "--reports", str(demo_run / "reports"))
+    assert out.returncode == 0, out.stderr
+    steps = next(line for line in out.stdout.splitlines() if line.startswith("Steps (s): "))
+    assert steps.startswith("Steps (s): start-up ") and ", raw_batches " in steps
+    assert float(steps.split()[3].rstrip(",")) > 0
+    assert page.stat().st_mtime_ns == before  # the same numbers: the dashboard is not written again
+    assert "0 of 3 clinic dashboards" in out.stdout

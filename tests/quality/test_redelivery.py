@@ -72,8 +72,8 @@ def test_a_reexport_with_the_same_export_id_replaces_the_earlier_one(tmp_path, w
     for table in ("sessions", "measurements"):
         suites.check_new_batches(wh, table)
     assert quarantined(wh, "c4-2026-01")[("sessions", 2)] == {"duration_out_of_range"}
-    suites_before = wh.execute("select count(*) from audit.checks where batch_id = 'c4-2026-01'").fetchall()[0][0]
-    assert suites_before > 0
+    checks_before = wh.execute("select count(*) from audit.checks where batch_id = 'c4-2026-01'").fetchall()[0][0]
+    assert checks_before > 0
 
     again = new_batch(tmp_path / "c4-2026-01-reexport", "c4", export_id="c4-2026-01")
     again.sessions.append(dict(again.sessions[0], session_id="S7"))  # corrected, and one session more
@@ -84,8 +84,8 @@ def test_a_reexport_with_the_same_export_id_replaces_the_earlier_one(tmp_path, w
         ("raw", "sessions"): 7, ("raw", "measurements"): 12, ("staging", "sessions"): 7,
         ("staging", "measurements"): 12, ("quarantine", "sessions"): 0, ("quarantine", "measurements"): 0}
     # the earlier delivery's check results are gone; the new one is split and waits for the suites
-    suites = dict(wh.execute("select suite, count(*) from audit.checks where batch_id = 'c4-2026-01' group by all").fetchall())
-    assert suites == {staging.SPLIT_SUITE: 2}
+    results = dict(wh.execute("select suite, count(*) from audit.checks where batch_id = 'c4-2026-01' group by all").fetchall())
+    assert results == {staging.SPLIT_SUITE: 2}
     assert suites.pending_batches(wh, "sessions") == ["c4-2026-01"]
     assert unbalanced_batches(staging.reconciliation(wh)) == []
 

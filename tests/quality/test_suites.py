@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import contract, suites
+from pipeline import contract, suites, warehouse
 from pipeline.cli import main
 
 from tests.quality.batches import new_batch
@@ -140,15 +140,47 @@ def test_results_are_stored_per_batch_and_a_big_intake_is_sampled(tmp_path, wh):
         receive_and_stage(wh, new_batch(tmp_path / f"{clinic}-2026-01", clinic).write())
     outcome = suites.check_new_batches(wh, "measurements", max_rows=10)
     assert outcome.passed and outcome.sampled
-    assert (outcome.rows_staged, outcome.rows_checked) == (36, 10)
-    assert "a sample of 10 of 36" in outcome.summary()
+    assert outcome.rows_staged == 36 and outcome.rows_checked < 36
+    assert f"a sample of {outcome.rows_checked} of 36" in outcome.summary()
     rows = wh.execute("select batch_id, success, unexpected_count, details from audit.checks where suite = $s",
                       {"s": suites.SUITES["measurements"]}).fetchall()
     assert len(rows) == 3 * len(suites.rules("measurements"))
     details = [json.loads(d) for _, _, _, d in rows]
     assert all(d["sampled"] and d["rows_staged"] == 12 for d in details)
-    assert sum(d["rows_checked"] for d in details) == 10 * len(suites.rules("measurements"))
+    assert sum(d["rows_checked"] for d in details) == outcome.rows_checked * len(suites.rules("measurements"))
     assert suites.check_new_batches(wh, "measurements").batches == []  # nothing new
+
+
+def test_the_sample_is_deterministic_and_holds_the_edge_rows(tmp_path, wh):
+    """Sampled, a range, length, allowed-value or required-value rule broken by any staged row is
+    broken by a sampled one: the sample holds each ranged column's extremes, each text column's
+    longest value, one row per code and per pattern of empty columns (sql/suites/*_sample.sql)."""
+    for clinic in ("c7a", "c7b", "c7c", "c7d"):
+        receive_and_stage(wh, new_batch(tmp_path / f"{clinic}-2026-01", clinic).write())
+    staged = wh.execute("select count(*) from staging.sessions").fetchall()[0][0]
+    params = {**contract.rule_params(), "batch_ids": suites.pending_batches(wh, "sessions"), "stride": 1000}
+    sample = warehouse.frame(wh, "suites/sessions_sample", params)
+    assert len(sample) < staged
+    assert warehouse.frame(wh, "suites/sessions_sample", params).equals(sample)  # the same rows every time
+    whole = warehouse.frame(wh, "suites/sessions_sample", {**params, "stride": 1})
+    assert len(whole) == staged
+    same = lambda a, b: a == b or (pd.isna(a) and pd.isna(b))  # noqa: E731 - an empty column's extremes
+    for column in ("duration_min", "session_date", "session_day", "session_year"):
+        assert same(sample[column].min(), whole[column].min()) and same(sample[column].max(), whole[column].max())
+    for column in ("patient_id", "session_id", "techniques", "therapist_id"):
+        assert same(sample[column].str.len().max(), whole[column].str.len().max())
+    for column in ("condition_code", "techniques", "cpt_code", "age_band", "sex", "payer"):
+        assert set(sample[column].dropna()) == set(whole[column].dropna())
+    assert set(map(tuple, sample.isna().values)) == set(map(tuple, whole.isna().values))
+
+
+def test_a_rule_broken_by_one_row_is_caught_on_a_sample(tmp_path, wh):
+    for clinic in ("c6a", "c6b", "c6c"):
+        receive_and_stage(wh, new_batch(tmp_path / f"{clinic}-2026-01", clinic).write())
+    wh.execute("update staging.measurements set value = 1000 where _batch_id = 'c6b-2026-01' and _row_number = 3")
+    outcome = suites.check_new_batches(wh, "measurements", max_rows=2)
+    assert outcome.sampled and not outcome.passed
+    assert outcome.failed[0].rule.reason == "value_out_of_range" and outcome.failed[0].rows_by_batch == {"c6b-2026-01": [3]}
 
 
 def test_a_bad_staged_row_fails_the_suite_and_is_checked_again(tmp_path, wh):
