@@ -258,6 +258,96 @@ def rule_params() -> dict:
     }
 
 
+
+# --- the published columns in plain words (section 2) ------------------------------------------
+# The data dictionary of the marts' columns, which pipeline.cohorts writes beside every table it
+# exports. Its words are built from the values above (bands, episode gap, age bands, sexes,
+# payers, the suppression threshold, the export columns' rules), so they cannot drift from the
+# contract. SCORE_UNIT stands for the measure's own unit, which the writer resolves per table.
+SCORE_UNIT = "score"
+
+
+def _or_list(values: tuple[str, ...]) -> str:
+    return ", ".join(values[:-1]) + " or " + values[-1]
+
+
+def frequency_band_rule() -> str:
+    """The measured frequency bands in words, from FREQUENCY_BANDS."""
+    parts = []
+    for i, (band, low, high) in enumerate(FREQUENCY_BANDS):
+        if high is None:
+            text = f"{band} >= {low:g}"
+        elif low is None:
+            text = f"{band} < {high:g}"
+        else:
+            text = f"{band} {low:g} to < {high:g}"
+        parts.append(text + (" sessions/week" if i == 0 else ""))
+    parts.append(f"{SINGLE_SESSION} = all sessions on one day")
+    return "measured frequency band: " + ", ".join(parts)
+
+
+def _rule(table: str, name: str) -> str:
+    return next(c.rule for c in COLUMNS[table] if c.name == name)
+
+
+def _mart_columns() -> dict[str, tuple[str, str]]:
+    score, sd, g = SCORE_UNIT, "standard deviations", "g_z: g_z {} 1.96 sqrt(1/n + g_z^2/(2n))"
+    return {
+        # marts.episode_outcomes
+        "clinic_id": ("", _rule("sessions", "clinic_id")),
+        "patient_id": ("", _rule("sessions", "patient_id")),
+        "episode_id": ("", f"episode of care: the clinic's id, or a new episode after more than {EPISODE_GAP_DAYS} "
+                           "days without a session"),
+        "condition_group": ("", "condition group of the episode (ICD-10-CM prefixes, contract section 3)"),
+        "frequency_band": ("", frequency_band_rule() + f"; '{ALL_BANDS}' = the whole cohort (every band)"),
+        "sessions": ("sessions", "sessions in the episode"),
+        "span_days": ("days", "days from the episode's first to its last session"),
+        "sessions_per_week": ("sessions per week",
+                              "(sessions - 1) / (span_days / 7); empty for a single-session episode"),
+        "mean_duration_min": ("minutes", "mean session length in the episode"),
+        "age_band": ("years", f"age band ({', '.join(AGE_BANDS)}); empty when unknown; '{ALL_BANDS}' = every band"),
+        "sex": ("", f"{_or_list(SEXES)}; empty when unknown; '{ALL_BANDS}' = everyone"),
+        "payer": ("", f"{_or_list(PAYERS)}; empty when unknown; '{ALL_BANDS}' = every payer"),
+        "start_year": ("year", "calendar year of the episode's first session"),
+        "measure": ("", "outcome measure code (ref.measures: instrument, range, direction, MCID)"),
+        "baseline": (score, "the episode's first 'pre' score of the measure"),
+        "final": (score, "the episode's last 'post' score (its last score of any timepoint when no 'post' "
+                         "follows the baseline)"),
+        "improvement": (score, "baseline - final when lower is better, final - baseline when higher is better: "
+                               "positive = better"),
+        "responder": ("", "improvement >= the measure's MCID"),
+        # marts.effect_sizes (statistics.md)
+        "n": ("episodes", "episodes with a baseline and a final score"),
+        "baseline_mean": (score, "mean baseline score"),
+        "baseline_sd": (score, "standard deviation of the baseline scores (n - 1 denominator)"),
+        "final_mean": (score, "mean final score"),
+        "final_sd": (score, "standard deviation of the final scores (n - 1 denominator)"),
+        "r_pre_post": ("correlation", "Pearson correlation of baseline and final scores; empty when n < 3 or an SD is 0"),
+        "mean_improvement": (score, "mean improvement (positive = better)"),
+        "sd_improvement": (score, "standard deviation of the improvements"),
+        "d_z": (sd, "standardized response mean: mean_improvement / sd_improvement"),
+        "g_z": (sd, "d_z times Hedges' exact correction J(n - 1) (metafor escalc 'SMCC', sign: positive = better)"),
+        "g_z_ci_low": (sd, "95% CI lower bound of " + g.format("-")),
+        "g_z_ci_high": (sd, "95% CI upper bound of " + g.format("+")),
+        "smcr": ("baseline standard deviations",
+                 "J(n - 1) * mean_improvement / baseline_sd (Becker 1988; metafor escalc 'SMCR')"),
+        "smcr_var": ("squared baseline SDs", "sampling variance of smcr: 2(1 - r)/n + smcr^2/(2n) (metafor vtype 'LS')"),
+        "wilcoxon_p": ("probability", "two-sided Wilcoxon signed-rank p-value of the improvements (as R "
+                                      "wilcox.test(final, baseline, paired = TRUE))"),
+        "responders": ("episodes", "episodes with improvement >= the measure's MCID"),
+        "responder_rate": ("proportion", "responders / n"),
+        "responder_ci_low": ("proportion", "95% Wilson score interval of responder_rate, lower bound "
+                                           "(R prop.test(correct = FALSE))"),
+        "responder_ci_high": ("proportion", "95% Wilson score interval of responder_rate, upper bound"),
+        "q_value": ("probability", "Benjamini-Hochberg adjusted wilcoxon_p over the table's published rows"),
+        "suppressed": ("", f"true when the row is hidden by small-cell suppression (fewer than {SUPPRESSION_MIN_N} "
+                           "episodes, or to protect such a row); its figures are empty"),
+    }
+
+
+# (unit, definition) of each published column of marts.episode_outcomes and marts.effect_sizes.
+MART_COLUMNS: dict[str, tuple[str, str]] = _mart_columns()
+
 # Row reason codes, in plain words (validation reports and the data-quality page).
 REASONS = {
     "clinic_id_missing": "clinic_id is empty",

@@ -47,6 +47,14 @@ def welch_difference(a: Any, b: Any, level: float = 0.95) -> WelchDifference:
 
     Raises ValueError when a group has fewer than 2 values, a value is not finite, or both
     groups are constant (se = 0: no test, as R's "data are essentially constant").
+
+    Examples
+    --------
+    >>> w = welch_difference([5.1, 4.9, 6.2, 5.8, 6.0], [4.1, 4.4, 3.9, 5.0, 4.6])
+    >>> round(w.difference, 4), round(w.df, 4), round(w.p_value, 6)
+    (1.2, 7.4394, 0.006351)
+    >>> round(w.ci_low, 4), round(w.ci_high, 4)
+    (0.4537, 1.9463)
     """
     x = as_vector(a, "a", min_len=2)
     y = as_vector(b, "b", min_len=2)
@@ -95,6 +103,14 @@ def rate_difference(successes_a: int, n_a: int, successes_b: int, n_b: int, leve
     correct = FALSE)$p.value``; None when ``p`` is 0 or 1 (R gives NaN).
 
     Raises ValueError for counts that are not whole numbers with ``0 <= x <= n``, ``n >= 1``.
+
+    Examples
+    --------
+    30 of 50 responders against 20 of 50:
+
+    >>> rd = rate_difference(30, 50, 20, 50)
+    >>> round(rd.difference, 4), round(rd.ci_low, 4), round(rd.ci_high, 4), round(rd.p_value, 4)
+    (0.2, 0.0046, 0.3752, 0.0455)
     """
     for name, (x, n) in {"a": (successes_a, n_a), "b": (successes_b, n_b)}.items():
         for label, v in (("successes", x), ("n", n)):

@@ -24,6 +24,13 @@ def bh_qvalues(p: Sequence[Any]) -> list[float | None]:
     Benjamini & Hochberg (1995), J R Stat Soc B 57:289-300; R ``stats::p.adjust``.
 
     Raises ValueError for a value that is not a number in [0, 1].
+
+    Examples
+    --------
+    >>> bh_qvalues([0.01, 0.04, None, 0.03, 0.2])
+    [0.04, 0.05333333333333333, None, 0.05333333333333333, 0.2]
+
+    as R: ``p.adjust(c(0.01, 0.04, NA, 0.03, 0.2), "BH")`` gives 0.04, 0.0533, NA, 0.0533, 0.2.
     """
     if isinstance(p, (str, bytes)):
         raise ValueError("p must be a sequence of p-values")

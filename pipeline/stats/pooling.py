@@ -104,6 +104,8 @@ def weighable(yi: Any, vi: Any) -> np.ndarray:
     variances"), so callers filter with this mask first. Null (None) counts as undefined, and a
     variance of at most ``VI_ZERO`` as 0 (the rounding residue of r = 1, see above).
 
+    Examples
+    --------
     >>> weighable([0.5, 0.0, 0.0, 0.3, None], [0.02, 0.0, 3e-17, float("nan"), 0.1]).tolist()
     [True, False, False, False, False]
     """
@@ -275,6 +277,23 @@ def pool(yi: Any, vi: Any, method: str = "REML") -> Pooled:
 
     Raises ValueError for empty, unequal-length or non-finite input, non-positive ``vi``
     or an unknown method.
+
+    Examples
+    --------
+    Kacker (2004)'s nine estimates (shared/reference/kacker2004_yi_vi.csv); R metafor gives
+    DL: estimate 62.3901, se 0.2457, tau2 0.2880, I2 67.74 %, Q 24.80 (statsmodels' test_meta.py)
+    and REML: estimate 62.3901, tau2 0.2943:
+
+    >>> yi = [61.0, 61.4, 62.21, 62.3, 62.34, 62.6, 62.7, 62.84, 65.9]
+    >>> vi = [0.2025, 1.21, 0.09, 0.2025, 0.3844, 0.5625, 0.0676, 0.0225, 1.8225]
+    >>> dl = pool(yi, vi, method="DL")
+    >>> round(dl.estimate, 4), round(dl.se, 4), round(dl.tau2, 4), round(dl.i2, 2), round(dl.q, 2)
+    (62.3901, 0.2457, 0.288, 67.74, 24.8)
+    >>> reml = pool(yi, vi)
+    >>> round(reml.estimate, 4), round(reml.tau2, 4), reml.iterations
+    (62.3901, 0.2943, 10)
+    >>> round(pool(yi, vi, method="FE").estimate, 4)  # metafor EE: 62.5834
+    62.5834
     """
     m = _check_method(method, POOL_METHODS)
     y, v = _check_yi_vi(yi, vi, 1)
@@ -319,6 +338,14 @@ def metareg(yi: Any, vi: Any, x: Any, method: str = "REML") -> MetaReg:
 
     Raises ValueError when k < 3, lengths differ, values are not finite, ``vi <= 0``,
     ``x`` has no variance or the method is unknown.
+
+    Examples
+    --------
+    Five clinics whose effect rises with the moderator (sessions per week, say):
+
+    >>> fit = metareg([0.2, 0.35, 0.5, 0.55, 0.8], [0.04, 0.03, 0.05, 0.02, 0.04], [1, 2, 3, 4, 5])
+    >>> round(fit.slope, 4), round(fit.slope_se, 4), round(fit.slope_p, 4), fit.tau2
+    (0.1342, 0.0596, 0.0244, 0.0)
     """
     m = _check_method(method, METAREG_METHODS)
     y, v = _check_yi_vi(yi, vi, 0)

@@ -35,6 +35,16 @@ def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
     Returns
     -------
     (low, high) : tuple of float
+
+    Examples
+    --------
+    Examples from statsmodels' test_proportion.py (R binom / DescTools,
+    shared/reference/wilson_ci_95.csv: 0.69896635 to 0.97213352 for 18 of 20):
+
+    >>> [round(b, 8) for b in wilson(18, 20)]
+    [0.69896635, 0.97213352]
+    >>> wilson(0, 10)[0], wilson(10, 10)[1]
+    (0.0, 1.0)
     """
     x = as_count(successes, "successes", minimum=0)
     nn = as_count(n, "n", minimum=1)

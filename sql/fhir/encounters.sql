@@ -17,7 +17,7 @@ select e.rowid + 1 as _line, e.id, e.status, e.subject.reference as patient_ref,
                    or x.individual.reference like 'urn:%')[1].individual.reference as prac_ref,
        e.reasonCode[1].coding as reason_coding, e.reasonReference[1].reference as condition_ref,
        e.period."start" as period_start, e.period."end" as period_end, m.p_start, m.p_end, m.cpt,
-       case when e.resourceType is distinct from 'Encounter' then 'its resourceType is not the manifest''s type'
+       case when e.resourceType is distinct from 'Encounter' then 'its resourceType is not the manifest''s type'  -- noqa: PRS
             when e.status = 'entered-in-error' then 'entered-in-error'
             when m.enc_id is null then 'no massage procedure points to it'
             when e.status is distinct from 'finished' then 'not finished' end as reason

@@ -1,2 +1,2 @@
 -- Forget the outer key pad once a batch is mapped.
-reset variable fhir_opad
+reset variable fhir_opad  -- noqa: PRS

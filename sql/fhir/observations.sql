@@ -17,7 +17,7 @@ sessions as (
 )
 
 select o.*, ie.id as enc_id, s._line as session_line, s.p_start, s.p_end,
-       case when o.resourceType is distinct from 'Observation' then 'its resourceType is not the manifest''s type'
+       case when o.resourceType is distinct from 'Observation' then 'its resourceType is not the manifest''s type'  -- noqa: PRS
             when o.status = 'entered-in-error' then 'entered-in-error'
             when o.status is null or o.status not in ('final', 'amended', 'corrected') then 'not final or amended'
             when o.loinc is null then 'its code is not a measure of the registry'

@@ -29,12 +29,12 @@ classified as (
     from fhir_observations
     union all
     select 'Patient', case when u.id is not null then 'mapped' else 'out_of_scope' end,
-           case when l.resourceType is distinct from 'Patient' then 'its resourceType is not the manifest''s type'
+           case when l.resourceType is distinct from 'Patient' then 'its resourceType is not the manifest''s type'  -- noqa: PRS
                 when u.id is null then 'no massage session' end
     from fhir_patient_lines as l left join used as u on u.rtype = 'Patient' and u.id = l.id and l.resourceType = 'Patient'
     union all
     select 'Condition', case when u.id is not null then 'mapped' else 'out_of_scope' end,
-           case when l.resourceType is distinct from 'Condition' then 'its resourceType is not the manifest''s type'
+           case when l.resourceType is distinct from 'Condition' then 'its resourceType is not the manifest''s type'  -- noqa: PRS
                 when list_contains(list_transform(l.verificationStatus.coding, lambda v: v.code), 'entered-in-error')
                     then 'entered-in-error'
                 when u.id is null then 'not the reason of a massage session' end

@@ -14,7 +14,7 @@ with p as (
 
 select p.*, ie.id as enc_id,
        p.resourceType = 'Procedure' and p.status = 'completed' and p.massage as candidate,
-       case when p.resourceType is distinct from 'Procedure' then 'its resourceType is not the manifest''s type'
+       case when p.resourceType is distinct from 'Procedure' then 'its resourceType is not the manifest''s type'  -- noqa: PRS
             when p.status = 'entered-in-error' then 'entered-in-error'
             when p.status is distinct from 'completed' then 'not completed'
             when not p.massage then 'not a massage code of the project''s code table'

@@ -9,4 +9,4 @@ with reasons as (
 select batch_id, table_name, reason, count(*) as rows
 from reasons
 group by batch_id, table_name, reason
-order by batch_id, table_name desc, rows desc, reason
+order by batch_id, table_name desc, count(*) desc, reason
