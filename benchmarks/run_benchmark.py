@@ -123,7 +123,14 @@ def measure(cmd: list[str], env: dict | None = None, max_gb: float | None = None
 # ------------------------------------------------------------------------------------------
 
 def dataset(root: Path, label: str, sessions: int, clinics: int, seed: int, months: int = 6) -> Path:
-    """The demo batches of one size (generated once, then reused)."""
+    """The demo batches of one size (generated once, then reused).
+
+    Every clinic sends the two tables (CSV or Parquet): the demo's FHIR clinics (one in eight)
+    send theirs as tables too, so that the floor, the run and the pandas script read the same
+    files, as in the documented figures (FHIR intake has its own benchmark: fhir_benchmark.py).
+    """
+    from dataclasses import replace
+
     from pipeline import demo
 
     batches = root / f"batches-{label}"
@@ -131,8 +138,13 @@ def dataset(root: Path, label: str, sessions: int, clinics: int, seed: int, mont
     if not done.is_file():
         shutil.rmtree(batches, ignore_errors=True)
         started = time.perf_counter()
-        demo.write_demo(batches, clinics=clinics, patients=round(sessions / SESSIONS_PER_PATIENT), seed=seed,
-                        months=months)
+        profile = demo.clinic_profile
+        demo.clinic_profile = lambda index, n: replace(profile(index, n), fhir=False)
+        try:
+            demo.write_demo(batches, clinics=clinics, patients=round(sessions / SESSIONS_PER_PATIENT), seed=seed,
+                            months=months)
+        finally:
+            demo.clinic_profile = profile
         done.write_text(json.dumps({"clinics": clinics, "seed": seed, "seconds": time.perf_counter() - started}))
         print(f"[data] wrote {batches} in {time.perf_counter() - started:.1f} s", flush=True)
     return batches

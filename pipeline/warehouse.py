@@ -31,6 +31,7 @@ DDL = (
     "audit_runs_add_process_start",
     "audit_checks",
     "audit_fhir_resources", "quarantine_fhir_resources", "audit_network_key", "audit_fhir_anchors",
+    "audit_batch_row_counts",
 )
 
 
