@@ -37,7 +37,7 @@ from pipeline import contract, fhir
 from pipeline.intake.checks import (  # noqa: F401  (re-exported: the record of a batch and its files)
     MANIFEST, Batch, BatchFile, check, check_batches, discover, inspect, read_error,
 )
-from pipeline.warehouse import run, scalar
+from pipeline.warehouse import run, scalar, unordered_inserts
 
 log = logging.getLogger("outcomes")
 
@@ -222,9 +222,10 @@ def _receive_tables(con: duckdb.DuckDBPyConnection, batches: list[Batch]) -> Non
             for table in contract.TABLES:
                 loaded = [(b, bf) for b in batches if b.accepted for bf in b.loaded if bf.table == table]
                 if loaded:
-                    run(con, f"raw/insert_scanned_{table}", {
-                        "paths": [str(bf.path) for _, bf in loaded], "batch_ids": [b.batch_id for b, _ in loaded],
-                        "first_rows": [bf.first_row for _, bf in loaded]})
+                    with unordered_inserts(con):
+                        run(con, f"raw/insert_scanned_{table}", {
+                            "paths": [str(bf.path) for _, bf in loaded], "batch_ids": [b.batch_id for b, _ in loaded],
+                            "first_rows": [bf.first_row for _, bf in loaded]})
             _audit(con, batches)
     finally:
         for table in contract.TABLES:
