@@ -93,6 +93,8 @@ def receive_batches(con: duckdb.DuckDBPyConnection, folders: list[Path],
         seen.add(batch.sha256)  # the same content twice in one delivery: handled once
         batch.loaded_at = start + timedelta(microseconds=i)
         new.append(batch)
+    if new:
+        log.info("[ingest] %d new of %d batch folders checked whole; reading their files", len(new), len(batches))
     for batches_of_round in _rounds(new):
         for batch in (b for b in batches_of_round if b.fhir is not None):
             _receive_fhir(con, batch)
