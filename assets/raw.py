@@ -33,19 +33,24 @@ def _run_state(instance: dg.DagsterInstance):
 
 
 def _receive(context: dg.AssetExecutionContext, con, inbox: Path) -> list:
+    """Every new folder of the inbox, or the partitions' folders: checked whole, then read by one
+    scan per group of files with the same header (pipeline.ingest)."""
     if not (context.has_partition_key or context.has_partition_key_range):
         return ingest.receive_inbox(con, inbox)
-    handled = []
+    folders = []
     for key in context.partition_keys:
         folder = inbox / key
         if not folder.is_dir():
             raise OutcomesError(f"the batch folder {key} is no longer in the inbox {inbox}")
-        batch = ingest.receive(con, folder)
+        folders.append(folder)
+    handled = ingest.receive_batches(con, folders)
+    received = {b.folder.name: b for b in handled}
+    for key in context.partition_keys:
+        batch = received.get(key)
         if batch is None:
             context.log.info(f"{key}: this content was received before; nothing to do")
-            continue
-        handled.append(batch)
-        context.log.info(f"{key}: {'accepted' if batch.accepted else 'REJECTED: ' + '; '.join(batch.reasons)}")
+        else:
+            context.log.info(f"{key}: {'accepted' if batch.accepted else 'REJECTED: ' + '; '.join(batch.reasons)}")
     return handled
 
 

@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.raw import RAW_MEASUREMENTS, RAW_SESSIONS
-from pipeline import provenance, quality, staging
+from pipeline import balance, provenance, staging
 
 STG_SESSIONS = dg.AssetKey(["staging", "sessions"])
 STG_MEASUREMENTS = dg.AssetKey(["staging", "measurements"])
@@ -54,7 +54,7 @@ def staged_measurements(context: dg.AssetExecutionContext, warehouse_db: DuckDBR
 def _nothing_lost(warehouse_db: DuckDBResource, table: str) -> dg.AssetCheckResult:
     with warehouse_db.get_connection() as con:
         rows = [r for r in staging.reconciliation(con) if r["table_name"] == table]
-    problems = quality.unbalanced_batches(rows)
+    problems = balance.unbalanced_batches(rows)
     return dg.AssetCheckResult(
         passed=not problems,
         metadata={"batches_checked": len(rows), "problems": problems[:20]},

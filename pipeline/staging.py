@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import duckdb
 
 from pipeline import contract
-from pipeline.warehouse import frame, run, scalar
+from pipeline.warehouse import frame, run, scalar, unordered_inserts
 
 log = logging.getLogger("outcomes")
 
@@ -37,7 +37,8 @@ def _split(con: duckdb.DuckDBPyConnection, table: str, batch_ids: list[str]) -> 
         run(con, f"staging/typed_{table}")  # the cleaned and typed rows, as a table macro
         run(con, f"staging/repeated_{table}", params)  # the first copy of each key received twice
         run(con, f"staging/rejected_{table}", params)  # keys and reasons of the rows breaking a rule
-        staged = scalar(con, f"staging/stg_{table}", params)
+        with unordered_inserts(con):  # each row has its batch and row number
+            staged = scalar(con, f"staging/stg_{table}", params)
         quarantined = scalar(con, f"quarantine/{table}", params)
         con.execute(f"drop table rejected_{table}")  # constant table names
         con.execute(f"drop table repeated_{table}")

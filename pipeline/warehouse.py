@@ -6,6 +6,7 @@ parameters (``$name``), never through string formatting.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +32,7 @@ DDL = (
     "audit_runs_add_process_start",
     "audit_checks",
     "audit_fhir_resources", "quarantine_fhir_resources", "audit_network_key", "audit_fhir_anchors",
+    "audit_batch_row_counts",
 )
 
 
@@ -65,6 +67,18 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -
 def scalar(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):
     """The single value one SQL file returns (a count, a flag)."""
     return run(con, name, params)[0][0]
+
+
+@contextmanager
+def unordered_inserts(con: duckdb.DuckDBPyConnection):
+    """Inserts whose rows carry their own order (batch and row number) need not keep the order of
+    their source: without it DuckDB writes a table with every thread at once (measured on the 2.8M
+    staged scores of the 1M network: 4.1 s -> 2.2 s under load)."""
+    con.execute("set preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute("reset preserve_insertion_order")
 
 
 def frame(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None):

@@ -1,7 +1,7 @@
--- Fill in the staged and quarantined row counts of the batches just staged (both tables).
+-- Fill in the staged and quarantined row counts of the batches just staged (both tables), from
+-- audit.batch_row_counts.
 update audit.batches as b
-set rows_staged = (select count(*) from staging.sessions where _batch_id = b.batch_id)
-                + (select count(*) from staging.measurements where _batch_id = b.batch_id),
-    rows_quarantined = (select count(*) from quarantine.sessions where _batch_id = b.batch_id)
-                     + (select count(*) from quarantine.measurements where _batch_id = b.batch_id)
-where b.status = 'accepted' and list_contains($batch_ids, b.batch_id)
+set rows_staged = c.rows_staged, rows_quarantined = c.rows_quarantined
+from (select batch_id, sum(rows_staged) as rows_staged, sum(rows_quarantined) as rows_quarantined
+      from audit.batch_row_counts where list_contains($batch_ids, batch_id) group by batch_id) as c
+where c.batch_id = b.batch_id and b.status = 'accepted'

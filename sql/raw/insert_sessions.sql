@@ -1,6 +1,5 @@
--- Load the sessions file just parsed into raw.sessions (inside the batch's transaction), with its row
--- number in the file. DuckDB keeps insertion order (preserve_insertion_order), so the temporary
--- table holds the file's rows in file order and a row's rowid + 1 is its data row number: cheaper
--- than a row_number() window over the read, which serializes the parallel CSV reader.
+-- Load the sessions of a FHIR batch just mapped (received_sessions, pipeline/fhir) into raw.sessions, inside the
+-- batch's transaction, with its row number: the mapping writes the rows in file order and DuckDB keeps
+-- insertion order, so a row's rowid + 1 is its row number.
 insert into raw.sessions by name
 select *, rowid + 1 as _row_number from received_sessions

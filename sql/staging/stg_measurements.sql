@@ -1,5 +1,5 @@
 -- staging.measurements: the scores of the pending batches that break no rule, typed (every row
--- not in rejected_measurements), in the order received (DuckDB keeps insertion order here).
+-- not in rejected_measurements); in no particular order (each row carries its batch and row number).
 insert into staging.measurements
 select
     c_clinic_id as clinic_id,

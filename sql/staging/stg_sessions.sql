@@ -1,5 +1,5 @@
 -- staging.sessions: the rows of the pending batches that break no rule, typed (every row not in
--- rejected_sessions), in the order received (DuckDB keeps insertion order through this plan).
+-- rejected_sessions); in no particular order (each row carries its batch and row number).
 insert into staging.sessions
 select
     c_clinic_id as clinic_id,

@@ -1,7 +1,7 @@
 """Runs that do not end well end honestly, and the next run completes them.
 
 ``outcomes run`` on a small demo inbox, in a subprocess, killed (SIGKILL: nothing of it runs
-after the signal, like a power loss) at several points: between and inside the receiving of
+after the signal, like a power loss) at several points: inside the receiving of
 batches, right after a staging split, in the marts. Each kill is followed by the next run, which
 marks the killed one ``interrupted``, and the last run goes to the end: its warehouse must hold
 exactly what an uninterrupted run on a fresh warehouse holds (every ``marts.*`` table, staging,
@@ -126,12 +126,14 @@ def _assert_same(got: dict, want: dict) -> None:
 
 
 # Where each run of the chain is stopped: (a line of its output, then seconds, the signal). The demo
-# inbox has 18 batches; a line is printed once its work is committed, so a short delay lands inside
-# the next piece of work. SIGKILL goes to the run's whole process group, like a power loss; SIGTERM
+# inbox has 18 batches, received together: "[ingest] 18 new ..." is printed once they are checked
+# whole and before their files are read; the other lines once their work is committed, so a short
+# delay lands inside the next piece of work. SIGKILL goes to the run's whole process group, like a power loss; SIGTERM
 # and SIGINT to its process only, like `kill` and Ctrl-C.
 STOPS = [
-    ("[ingest 6/18]", 0.03, signal.SIGKILL),          # inside a batch's receiving (parse, insert, audit.batches)
-    ("[ingest 12/18]", 0.02, signal.SIGTERM),         # the same, stopped by SIGTERM
+    ("[ingest] ", 0.03, signal.SIGKILL),              # inside the receiving (the scans, raw, audit.batches)
+    ("[ingest] ", 0.02, signal.SIGTERM),              # the same, stopped by SIGTERM (or in staging, when
+                                                      # the first run's receiving was committed)
     ("[staging] measurements", 0.0, signal.SIGKILL),  # scores split and committed, their batch counts not yet
     ("[marts] episode_outcomes", 0.0, signal.SIGINT),  # in the marts, by Ctrl-C
     ("[marts] effect_sizes", 0.1, signal.SIGKILL),    # later in the marts and the syntheses

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline import staging
 from pipeline.cli import main
-from pipeline.quality import unbalanced_batches
+from pipeline.balance import unbalanced_batches
 
 from tests.quality.conftest import (
     assert_balanced,

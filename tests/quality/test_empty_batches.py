@@ -10,7 +10,7 @@ import pytest
 
 from pipeline import staging, validate
 from pipeline.cli import main
-from pipeline.quality import unbalanced_batches
+from pipeline.balance import unbalanced_batches
 
 from tests.quality.batches import new_batch
 from tests.quality.conftest import assert_balanced, counts, receive_and_stage

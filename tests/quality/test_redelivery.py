@@ -11,7 +11,7 @@ import json
 import shutil
 
 from pipeline import staging, suites
-from pipeline.quality import unbalanced_batches
+from pipeline.balance import unbalanced_batches
 
 from tests.quality.batches import new_batch
 from tests.quality.conftest import assert_balanced, counts, quarantined, receive_and_stage

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from pipeline import cohorts, contract, models, stats
+from pipeline import cohorts, contract, intermediate, marts, stats
 
 
 def test_every_published_column_has_the_contracts_words(con):
-    models.build_episodes(con, contract.Settings())
-    models.build_episode_outcomes(con)
+    intermediate.build_episodes(con, contract.Settings())
+    intermediate.build_episode_outcomes(con)
+    marts.build_episode_outcomes(con)
     mart = [r[0] for r in con.execute("describe marts.episode_outcomes").fetchall()]
     figures = [f.name for f in fields(stats.PrePost)] + ["q_value", "suppressed"]
     for column in mart + figures:

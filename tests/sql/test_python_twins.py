@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pipeline import contract, models, stats
+from pipeline import contract, intermediate, marts, stats
 from pipeline.demo.assumptions import ICD10_CODES, SUBSEQUENT_ENCOUNTER
 from tests.sql.conftest import add_scores, add_sessions, rows
 
@@ -20,8 +20,9 @@ SETTINGS = contract.Settings()
 
 
 def build(con):
-    models.build_episodes(con, SETTINGS)
-    models.build_episode_outcomes(con)
+    intermediate.build_episodes(con, SETTINGS)
+    intermediate.build_episode_outcomes(con)
+    marts.build_episode_outcomes(con)
 
 
 def test_condition_group_of_python_is_the_sqls(con):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import contract, quality
+from pipeline import balance, contract
 
 
 @pytest.mark.parametrize("code, group", [
@@ -56,9 +56,9 @@ def test_unbalanced_batches_names_what_was_lost_or_doubled():
         {"batch_id": "b2", "table_name": "sessions", "rows_raw": 10, "rows_staged": 8, "rows_quarantined": 1},
         {"batch_id": "b3", "table_name": "measurements", "rows_raw": 5, "rows_staged": 5, "rows_quarantined": 1},
     ]
-    assert quality.unbalanced_batches(rows) == [
+    assert balance.unbalanced_batches(rows) == [
         "b2 sessions: 10 rows received but 8 staged + 1 quarantined (1 lost)",
         "b3 measurements: 5 rows received but 5 staged + 1 quarantined (1 counted twice)",
     ]
     with pytest.raises(ValueError):
-        quality.unbalanced_batches([{"batch_id": "b1"}])
+        balance.unbalanced_batches([{"batch_id": "b1"}])

@@ -1,4 +1,5 @@
-"""Pure validators behind the asset checks (tested on their own; the checks only wrap them)."""
+"""The count balance of each batch: rows received = rows staged + rows quarantined (the nothing-lost
+checks of assets/staging.py wrap it; pure, tested on its own)."""
 from __future__ import annotations
 
 
@@ -12,7 +13,7 @@ def unbalanced_batches(rows: list[dict]) -> list[str]:
     for r in rows:
         for key in ("batch_id", "table_name", "rows_raw", "rows_staged", "rows_quarantined"):
             if key not in r:
-                raise ValueError(f"reconciliation row lacks {key!r}")
+                raise ValueError(f"a batch count row lacks {key!r}")
         accounted = r["rows_staged"] + r["rows_quarantined"]
         if accounted != r["rows_raw"]:
             verb = "lost" if accounted < r["rows_raw"] else "counted twice"
