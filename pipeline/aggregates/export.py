@@ -26,12 +26,12 @@ from pipeline.aggregates.format import AggregatesError, Part
 
 # audit part -> the SQL that reads it from a site's warehouse
 AUDIT_PARTS = {
-    "batches": "aggregates/export_batches",
-    "batch_files": "aggregates/export_batch_files",
+    "batches": "exchange/export_batches",
+    "batch_files": "exchange/export_batch_files",
     "quarantine_reasons": "reports/quarantine_reasons",
     "quarantine_rows": "reports/quarantine_rows",
-    "checks": "aggregates/export_checks",
-    "fhir_resources": "aggregates/export_fhir_resources",
+    "checks": "exchange/export_checks",
+    "fhir_resources": "exchange/export_fhir_resources",
 }
 # DuckDB types that Parquet cannot hold exactly (DuckDB writes HUGEINT as DOUBLE): stored as DECIMAL(38,0)
 EXACT_AS_DECIMAL = {"HUGEINT", "UHUGEINT"}
@@ -41,8 +41,8 @@ IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 def registry_sha256(con: duckdb.DuckDBPyConnection) -> str:
     """sha256 of the registry columns that change a figure (measures: code, range, direction,
     MCID and its kind; condition groups: ICD-10-CM prefix and group), canonical JSON."""
-    content = {"measures": warehouse.run(con, "aggregates/registry_measures"),
-               "condition_groups": warehouse.run(con, "aggregates/registry_condition_groups")}
+    content = {"measures": warehouse.run(con, "exchange/registry_measures"),
+               "condition_groups": warehouse.run(con, "exchange/registry_condition_groups")}
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -81,7 +81,7 @@ def _parquet(table: pa.Table) -> bytes:
 
 def agg_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[str], list[str]]]:
     """(table, columns, DuckDB types) of every table of the agg schema."""
-    tables = warehouse.run(con, "aggregates/agg_tables")
+    tables = warehouse.run(con, "exchange/agg_tables")
     for name, columns, _ in tables:
         bad = [c for c in [name, *columns] if not IDENT.match(c)]
         if bad:
@@ -124,7 +124,7 @@ def build(con: duckdb.DuckDBPyConnection, site_id: str) -> tuple[dict, list[Part
             clinics |= {r[0] for r in con.sql(f'select distinct clinic_id from agg."{name}" '
                                               "where clinic_id is not null").fetchall()}
     batches = [{"batch_id": b, "clinic_id": c, "sha256": s, "status": st}
-               for b, c, st, _, s, *_ in warehouse.run(con, "aggregates/export_batches")]
+               for b, c, st, _, s, *_ in warehouse.run(con, "exchange/export_batches")]
     clinics |= {b["clinic_id"] for b in batches if b["status"] == "accepted" and b["clinic_id"]}
     manifest = fmt.manifest_for(site_id, sorted(clinics), batches, registry_sha256(con), code_info(), parts)
     return manifest, parts

@@ -28,7 +28,7 @@ from pipeline.aggregates.export import AUDIT_PARTS, package_registry_sha256
 from pipeline.aggregates.format import Aggregates, AggregatesError
 
 log = logging.getLogger("outcomes")
-HUB_DDL = ("aggregates/ddl_sites", "aggregates/ddl_site_quarantine_reasons", "aggregates/ddl_site_quarantine_rows")
+HUB_DDL = ("exchange/ddl_sites", "exchange/ddl_site_quarantine_reasons", "exchange/ddl_site_quarantine_rows")
 TYPE = re.compile(r"^[A-Z][A-Z0-9_]*(\(\d{1,2}(, ?\d{1,2})?\))?(\[\])?$")
 IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 # audit part -> (hub table, the columns the hub fills itself: name -> SQL expression)
@@ -80,11 +80,11 @@ def _same_tables(files: list[Aggregates]) -> None:
 
 def _hub_state(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[list[str], list[str]]]:
     """site -> (its clinics, its batch ids) as the hub holds them."""
-    return {site: (list(clinics), list(batches)) for site, clinics, batches in warehouse.run(con, "aggregates/hub_sites")}
+    return {site: (list(clinics), list(batches)) for site, clinics, batches in warehouse.run(con, "exchange/hub_sites")}
 
 
 def _check_hub(con: duckdb.DuckDBPyConnection, hub: Path, files: list[Aggregates], replace_all: bool) -> dict:
-    if warehouse.scalar(con, "aggregates/staged_sessions"):
+    if warehouse.scalar(con, "exchange/staged_sessions"):
         raise AggregatesError(f"{hub} is a site's warehouse (it holds staged sessions): merge into a hub "
                               "warehouse of its own (a new file)")
     state = {} if replace_all else _hub_state(con)
@@ -165,7 +165,7 @@ def _forget_site(con: duckdb.DuckDBPyConnection, site: str, clinics: list[str], 
         con.execute(f"delete from {table} where list_contains($b, batch_id)", {"b": batches})  # constants
     for table in ("audit.site_quarantine_reasons", "audit.site_quarantine_rows"):
         con.execute(f"delete from {table} where site_id = $s", {"s": site})
-    warehouse.run(con, "aggregates/site_delete", {"site_id": site})
+    warehouse.run(con, "exchange/site_delete", {"site_id": site})
 
 
 def _load_site(con: duckdb.DuckDBPyConnection, f: Aggregates, run_id: str, merged_at: datetime) -> None:
@@ -175,7 +175,7 @@ def _load_site(con: duckdb.DuckDBPyConnection, f: Aggregates, run_id: str, merge
         elif name in AUDIT_TARGETS:
             _load_audit(con, f, name, merged_at)
     code = f.manifest.get("code") if isinstance(f.manifest.get("code"), dict) else {}
-    warehouse.run(con, "aggregates/site_insert", {
+    warehouse.run(con, "exchange/site_insert", {
         "site_id": f.site_id, "file_name": f.path.name, "file_sha256": f.sha256,
         "format_version": f.manifest["format_version"], "registry_sha256": f.manifest["registry_sha256"],
         "code_version": _text(code.get("code_version")), "git_commit": _text(code.get("git_commit")),
@@ -194,6 +194,17 @@ def build_marts(con: duckdb.DuckDBPyConnection, settings: contract.Settings) -> 
     from pipeline.marts import build_all
 
     build_all(con, settings)
+
+
+def summary(hub: Path) -> str:
+    """One line on what the hub holds now."""
+    con = warehouse.connect(hub, read_only=True)
+    try:
+        sites, clinics, accepted, rejected, shown, hidden = warehouse.run(con, "exchange/hub_summary")[0]
+    finally:
+        con.close()
+    return (f"{hub}: {sites} sites, {clinics} clinics, batches {accepted} accepted and {rejected} rejected; "
+            f"effect-size cells {shown} published, {hidden} suppressed")
 
 
 def merge(paths: list[Path], hub: Path, reports_dir: Path | None = None,
