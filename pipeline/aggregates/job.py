@@ -10,7 +10,6 @@ under the multiprocess executor (locally) or its own pod under dagster-k8s (depl
 
 Like pipeline/definitions.py, this module sits on top: it runs the asset modules of assets/.
 """
-from __future__ import annotations
 
 import tempfile
 from pathlib import Path
@@ -124,12 +123,14 @@ def shard_network():
 def shard_job(executor_def: dg.ExecutorDefinition | None = None, settings: ShardSettings | None = None) -> dg.JobDefinition:
     """The shard job on an executor (default: multiprocess, one process per step)."""
     return shard_network.to_job(name=SHARD_JOB, executor_def=executor_def or dg.multiprocess_executor,
-                                resource_defs={"shard_settings": settings or ShardSettings()})
+                                resource_defs={"shard_settings": settings} if settings is not None else None,
+                                description="A network in shards by clinic: each shard from intake to aggregates "
+                                            "in its own process and DuckDB file, then one merge into the warehouse.")
 
 
 def local_shard_job() -> dg.JobDefinition:
     """The job ``outcomes run --shards`` runs (reconstructable: each step process loads it)."""
-    return shard_job()
+    return shard_job(settings=ShardSettings())
 
 
 def run_sharded(settings: ShardSettings) -> float:
