@@ -47,14 +47,21 @@ def registry_sha256(con: duckdb.DuckDBPyConnection) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def load_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)load this installation's measure registry and condition groups into ``ref``."""
+    try:
+        from pipeline.reference import load_reference as load
+    except ImportError:  # before the aggregates layer moved it
+        from pipeline.models import load_reference as load
+    load(con)
+
+
 def package_registry_sha256() -> str:
     """The registry hash of this installation's own registry files (what a hub requires)."""
-    from pipeline import models
-
     con = duckdb.connect()
     try:
         con.execute("create schema ref")
-        models.load_reference(con)
+        load_reference(con)
         return registry_sha256(con)
     finally:
         con.close()

@@ -22,9 +22,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline import contract, models, provenance, warehouse
+from pipeline import contract, provenance, warehouse
 from pipeline.aggregates import format as fmt
-from pipeline.aggregates.export import AUDIT_PARTS, package_registry_sha256
+from pipeline.aggregates.export import AUDIT_PARTS, load_reference, package_registry_sha256
 from pipeline.aggregates.format import Aggregates, AggregatesError
 
 log = logging.getLogger("outcomes")
@@ -224,7 +224,7 @@ def merge(paths: list[Path], hub: Path, reports_dir: Path | None = None,
             for name in HUB_DDL:
                 warehouse.run(con, name)
             state = _check_hub(con, hub, files, replace_all)
-            models.load_reference(con)
+            load_reference(con)
             provenance.start_run(con, run_id)
             for site, (clinics, batches) in state.items():
                 if replace_all or site in {f.site_id for f in files}:

@@ -22,9 +22,7 @@ BIG = 2 ** 100 + 7  # beyond a double's exact integers
 def _site(path, clinics, scale=1):
     con = warehouse.connect(path)
     warehouse.ensure_schema(con)
-    from pipeline import models
-
-    models.load_reference(con)
+    export.load_reference(con)
     con.execute("create schema if not exists agg")
     con.execute("create table agg.effect_cells (clinic_id varchar, measure varchar, n bigint, sum_x hugeint, mean double)")
     for i, c in enumerate(clinics):
