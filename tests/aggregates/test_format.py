@@ -135,3 +135,15 @@ def test_the_same_clinic_from_two_sites(tmp_path):
 def test_bad_site_id():
     with pytest.raises(AggregatesError, match="site id"):
         fmt.manifest_for("a site/with slash", [], [], REGISTRY, {}, [])
+
+
+def test_the_manifest_follows_its_json_schema(tmp_path):
+    import jsonschema
+
+    schema = json.loads((fmt.Path(fmt.__file__).with_name("manifest_schema.json")).read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    manifest = fmt.read(_write(tmp_path), REGISTRY).manifest
+    manifest["registry_sha256"] = REGISTRY
+    jsonschema.validate({**manifest, "code": {"package": "massage-outcomes", "version": "0"}}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**manifest, "format_version": "2"}, schema)
