@@ -15,6 +15,8 @@ import pytest
 
 from pipeline.cli import main
 
+pytest.importorskip("pipeline.marts", reason="needs the aggregates layer (branch agglayer)")
+
 MARTS = ("effect_sizes", "pooled_effects", "dose_response", "dose_response_points", "clinic_benchmarks",
          "benchmark_model_fit", "clinic_trends", "completeness")
 SITES = 3
