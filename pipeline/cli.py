@@ -467,7 +467,7 @@ def _run_shards(args) -> int:
         cmd_demo(argparse.Namespace(out=args.inbox, **DEMO_DEFAULTS))
     knobs = {k: v for k, v in (("suppression_min_n", args.suppression_min_n),
                                ("episode_gap_days", args.episode_gap_days)) if v is not None}
-    seconds = run_sharded(ShardSettings(inbox=args.inbox, warehouse=args.warehouse, reports=args.reports,
+    seconds, _ = run_sharded(ShardSettings(inbox=args.inbox, warehouse=args.warehouse, reports=args.reports,
                                         shards=args.shards, memory_limit=args.memory_limit, **knobs))
     from pipeline.aggregates.merge import summary
 
