@@ -23,6 +23,8 @@ from pipeline.errors import OutcomesError
 
 SHARD_JOB = "shard_network"
 SHARD_GROUPS = ("raw", "staging", "quarantine", "intermediate", "aggregates")
+PRELOAD = ["pipeline.definitions", "pipeline.aggregates.job"]
+QUIET = {"python_logs": {"python_log_level": "CRITICAL"}}  # the step processes' own log lines
 
 
 class ShardSettings(dg.ConfigurableResource):
@@ -155,11 +157,13 @@ def run_sharded(settings: ShardSettings, max_concurrent: int | None = None) -> t
     if settings.shards < 1:
         raise OutcomesError("--shards must be 1 or more")
     run_config = {"resources": {"shard_settings": {"config": settings.run_config()}},
-                  "execution": {"config": {"max_concurrent": max_concurrent or settings.shards}},
-                  "loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+                  "execution": {"config": {"max_concurrent": max_concurrent or settings.shards,
+                                           # each step forks from a process that imported the code once
+                                           "start_method": {"forkserver": {"preload_modules": PRELOAD}}}},
+                  "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="outcomes-shards-") as home:
-        with dg.DagsterInstance.local_temp(home) as instance:
+        with dg.DagsterInstance.local_temp(home, overrides=QUIET) as instance:
             result = dg.execute_job(dg.reconstructable(local_shard_job), instance=instance, run_config=run_config,
                                     raise_on_error=False)
             if not result.success:
