@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipeline import ingest, models, provenance, warehouse
+from pipeline import ingest, provenance, reference, warehouse
 from pipeline.errors import OutcomesError
 from pipeline.resources import OutcomesSettings
 
@@ -63,7 +63,7 @@ def _receive(context: dg.AssetExecutionContext, con, inbox: Path) -> list:
 def raw_batches(context: dg.AssetExecutionContext, warehouse_db: DuckDBResource, settings: OutcomesSettings):
     with warehouse_db.get_connection() as con:
         warehouse.ensure_schema(con)
-        models.load_reference(con)
+        reference.load_reference(con)
         provenance.start_run(con, context.run.run_id, _run_state(context.instance))
         with ingest.fewer_checkpoints(con):
             handled = _receive(context, con, Path(settings.inbox))

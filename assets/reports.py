@@ -5,8 +5,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.marts import CLINIC_TRENDS, COMPLETENESS, EFFECT_SIZES, EPISODE_OUTCOMES
-from assets.synthesis import BENCHMARKS, DOSE, POOLED
+from assets.marts import BENCHMARKS, CLINIC_TRENDS, COMPLETENESS, DOSE, EFFECT_SIZES, EPISODE_OUTCOMES, POOLED
 from pipeline import provenance, reports
 from pipeline.resources import OutcomesSettings
 

@@ -76,11 +76,11 @@ def write_csv(folder: Path, sessions: pa.Table, measurements: pa.Table) -> None:
 
 
 def receive_and_stage(folder: Path, db: Path) -> tuple[float, float, int, int]:
-    from pipeline import ingest, models, staging, warehouse
+    from pipeline import ingest, reference, staging, warehouse
 
     con = warehouse.connect(db)
     warehouse.ensure_schema(con)
-    models.load_reference(con)
+    reference.load_reference(con)
     started = time.perf_counter()
     with ingest.fewer_checkpoints(con):
         batch = ingest.receive(con, folder)

@@ -6,8 +6,8 @@ Builds a synthetic network of N clinics (a mix of small and large clinics: episo
 clinic log-normal, so many cells are small) x 7 condition groups x 3 measures x the five
 frequency bands and the ``all`` band, with the network rows; the clinic trends (8 quarters
 and ``all`` per clinic x condition x measure, their ``all`` tied to the effect table as
-``pipeline.effects.clinic_trends`` does); and the completeness table (clinic and network
-rows per condition x measure, tied to the effect table as ``pipeline.models`` does). Runs the
+``pipeline.marts.clinic_trends`` does); and the completeness table (clinic and network
+rows per condition x measure, tied to the effect table as ``pipeline.marts.completeness`` does). Runs the
 three suppressions and prints, per table, the cells, the cells hidden, and the seconds.
 Only cells with at least one episode exist, as in the warehouse.
 """
@@ -19,7 +19,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from pipeline.effects import COLUMNS, TREND_FIGURES, TREND_KEYS
+from pipeline.marts.clinic_trends import TREND_FIGURES, TREND_KEYS
+from pipeline.marts.effect_sizes import COLUMNS
 from pipeline.suppression import COMPLETENESS_HIERARCHIES, TREND_HIERARCHIES, suppress_counts, suppress_effect_sizes
 
 CONDITIONS = ["neck_pain", "low_back_pain", "shoulder", "headache", "knee", "hip", "fibromyalgia"]

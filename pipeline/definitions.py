@@ -26,12 +26,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads: see pi
 import dagster as dg  # noqa: E402
 from dagster_duckdb import DuckDBResource  # noqa: E402
 
-from assets import intermediate, marts, quality, raw, reports, staging, synthesis  # noqa: E402
+from assets import aggregates, intermediate, marts, quality, raw, reports, staging  # noqa: E402
 from pipeline.aggregates.job import ShardSettings, shard_job  # noqa: E402
 from pipeline.contract import DEFAULT_INBOX, DEFAULT_REPORTS, DEFAULT_WAREHOUSE  # noqa: E402
 from pipeline.resources import OutcomesSettings  # noqa: E402
 
-ASSET_MODULES = (raw, staging, quality, intermediate, marts, synthesis, reports)
+ASSET_MODULES = (raw, staging, quality, intermediate, aggregates, marts, reports)
 INGEST_JOB = "ingest_batches"
 MARTS_JOB = "marts_and_reports"
 SETTLE_SECONDS = 60  # a batch folder untouched this long is complete (not still being copied in)
@@ -57,7 +57,7 @@ def ingest_job(executor: dg.ExecutorDefinition = dg.in_process_executor) -> dg.U
 
 
 marts_and_reports = dg.define_asset_job(
-    MARTS_JOB, selection=dg.AssetSelection.groups("intermediate", "marts", "reports") | SUITES,
+    MARTS_JOB, selection=dg.AssetSelection.groups("intermediate", "aggregates", "marts", "reports") | SUITES,
     description="The great-expectations suites on the batches staged since the last build, then episodes, "
                 "marts, evidence syntheses and reports from everything staged so far.")
 

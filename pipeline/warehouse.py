@@ -18,7 +18,7 @@ REGISTRY_FILES = {
     "measures": Path(__file__).with_name("registry") / "measures.csv",
     "condition_groups": Path(__file__).with_name("registry") / "condition_groups.csv",
 }
-SCHEMAS = ("ref", "raw", "staging", "quarantine", "intermediate", "marts", "audit")
+SCHEMAS = ("ref", "raw", "staging", "quarantine", "intermediate", "agg", "marts", "audit")
 # Tables created once (by ``sql/ddl/*.sql``, in this order); later layers are rebuilt each run.
 # A column added to a table later comes with an ``alter table ... add column if not exists``
 # file after its table's, so that a warehouse made by an earlier version gets it too.

@@ -9,7 +9,8 @@ import subprocess
 import duckdb
 import pytest
 
-from pipeline import models, provenance, warehouse
+from pipeline import provenance, warehouse
+from pipeline.marts import effect_sizes
 from pipeline.cli import main
 from pipeline.errors import OutcomesError
 
@@ -35,11 +36,11 @@ def test_a_failed_step_is_recorded_with_its_step_and_reason(tmp_path, monkeypatc
     inbox, wh = tmp_path / "inbox", tmp_path / "w.duckdb"
     assert main(["demo", "--out", str(inbox), "--clinics", "2", "--patients", "100"]) == 0
     run = ["run", "--inbox", str(inbox), "--warehouse", str(wh), "--reports", str(tmp_path / "reports")]
-    real = models.build_effect_sizes
+    real = effect_sizes.build
 
     def refuse(con, settings):
         raise OutcomesError("cannot build the effect sizes: the disk is full")
-    monkeypatch.setattr(models, "build_effect_sizes", refuse)
+    monkeypatch.setattr(effect_sizes, "build", refuse)
     capsys.readouterr()
     assert main(run) == 1
     err = capsys.readouterr().err
@@ -48,14 +49,14 @@ def test_a_failed_step_is_recorded_with_its_step_and_reason(tmp_path, monkeypatc
 
     def bug(con, settings):
         raise ZeroDivisionError("division by zero")
-    monkeypatch.setattr(models, "build_effect_sizes", bug)
+    monkeypatch.setattr(effect_sizes, "build", bug)
     assert main(run) == 3
     assert "internal error (RuntimeError)" in capsys.readouterr().err
     status, step, reason, finished = _runs(wh)[-1]
     assert (status, step, finished) == ("failed", "marts__effect_sizes", True)
     assert reason == "internal error in step marts__effect_sizes (ZeroDivisionError: division by zero)"
 
-    monkeypatch.setattr(models, "build_effect_sizes", real)
+    monkeypatch.setattr(effect_sizes, "build", real)
     assert main(run) == 0
     assert [r[0] for r in _runs(wh)] == ["failed", "failed", "success"]  # failed runs stay failed
 

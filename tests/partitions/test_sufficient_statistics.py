@@ -1,5 +1,6 @@
-"""The case-mix models fitted on grouped episodes (sufficient statistics, one row per design
-row) give what ``pipeline.stats.riskadjust`` gives on the episodes themselves."""
+"""The case-mix models fitted on grouped episodes (agg.benchmark_groups: sufficient statistics,
+one row per clinic x design row, summed over clinics) give what ``pipeline.stats.riskadjust``
+gives on the episodes themselves."""
 from __future__ import annotations
 
 import duckdb
@@ -7,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import synthesis, warehouse
+from pipeline import agg
+from pipeline.marts import _cells, benchmark_model_fit, clinic_benchmarks
 from pipeline.stats import riskadjust
 
 
@@ -36,7 +38,7 @@ def _reference(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     scored, fits = [], []
     for measure, g in frame.groupby("measure", sort=True):
         g = g.reset_index(drop=True)
-        X, _ = synthesis._design(g)
+        X, _ = benchmark_model_fit.design(g)
         lin = riskadjust.ols(X, g["improvement"].to_numpy(float))
         logit = riskadjust.logistic(X, g["responder"].astype(float).to_numpy())
         fits.append({"measure": measure, "episodes": len(g), "parameters": lin.p, "r2_improvement": lin.r2,
@@ -57,15 +59,17 @@ def _reference(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_grouped_case_mix_models_equal_the_episode_level_ones(outcomes):
     con = duckdb.connect()
-    con.execute("create schema marts")
+    con.execute("create schema intermediate")
     con.register("frame", outcomes)
-    con.execute("create table marts.episode_outcomes as select * from frame")
-    groups = warehouse.frame(con, "marts/benchmark_inputs")
+    con.execute("create table intermediate.int_episode_outcomes as select * from frame")
+    agg.build(con, "benchmark_groups")
+    groups = _cells.read_input(con, "benchmark_groups")
+    patterns = _cells.read_input(con, "benchmark_patterns")
     assert len(groups) < len(outcomes) / 2  # the point of grouping
     cells = outcomes.groupby(["clinic_id", "condition_group", "measure"]).size().reset_index()[
         ["clinic_id", "condition_group", "measure"]]
     effects = cells.assign(level="clinic", frequency_band="all", suppressed=False, responders=1)
-    bench, fits = synthesis.clinic_benchmarks(groups, effects)
+    bench, fits = clinic_benchmarks.clinic_benchmarks(groups, patterns, effects)
     want_bench, want_fits = _reference(outcomes)
 
     assert list(fits["measure"]) == list(want_fits["measure"])

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import contract, demo, expectations, ingest, models, staging, warehouse
+from pipeline import contract, demo, expectations, ingest, reference, staging, warehouse
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
         demo.write_demo(root / "inbox", clinics=2, patients=args.patients, months=6, seed=5)
         con = duckdb.connect(str(wh))
         warehouse.ensure_schema(con)
-        models.load_reference(con)
+        reference.load_reference(con)
         ingest.receive_inbox(con, root / "inbox")
         staging.stage_pending(con)
         con.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import ingest, models, staging, warehouse
+from pipeline import ingest, reference, staging, warehouse
 
 from tests.quality.batches import new_batch
 from tests.quality.corpus import CASES, Case, clinic_of
@@ -23,7 +23,7 @@ def write_case(root: Path, case: Case, index: int | None = None) -> Path:
 def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
     warehouse.ensure_schema(con)
-    models.load_reference(con)
+    reference.load_reference(con)
     return con
 
 

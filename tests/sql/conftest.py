@@ -6,14 +6,14 @@ import datetime as dt
 import duckdb
 import pytest
 
-from pipeline import models, warehouse
+from pipeline import agg, contract, intermediate, marts, reference, warehouse
 
 
 @pytest.fixture()
 def con():
     c = duckdb.connect()
     warehouse.ensure_schema(c)
-    models.load_reference(c)
+    reference.load_reference(c)
     yield c
     c.close()
 
@@ -40,3 +40,12 @@ def add_scores(con, rows):
 
 def rows(con, query, params=None):
     return con.execute(query, params or {}).fetchall()
+
+
+def build_marts(con, settings: contract.Settings = contract.Settings()) -> None:
+    """Everything after staging, as a run builds it: intermediate, agg, then the marts from agg."""
+    intermediate.build_episodes(con, settings)
+    intermediate.build_episode_outcomes(con)
+    marts.build_episode_outcomes(con)
+    agg.build_all(con)
+    marts.build_all(con, settings)

@@ -6,8 +6,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from pipeline import contract, models, stats
-from tests.sql.conftest import add_scores, add_sessions
+from pipeline import contract, stats
+from tests.sql.conftest import add_scores, add_sessions, build_marts
 
 
 def _episodes(con, rng, n, clinic, band_days, offset):
@@ -32,9 +32,7 @@ def built(con):
     a = _episodes(con, rng, 40, "c1", 7, 0)      # weekly
     b = _episodes(con, rng, 25, "c1", 14, 100)   # fortnightly
     c = _episodes(con, rng, 30, "c2", 7, 200)    # weekly
-    models.build_episodes(con, contract.Settings())
-    models.build_episode_outcomes(con)
-    models.build_effect_sizes(con, contract.Settings(suppression_min_n=1))
+    build_marts(con, contract.Settings(suppression_min_n=1))
     return con, {"c1": {"weekly": a, "fortnightly": b}, "c2": {"weekly": c}}
 
 

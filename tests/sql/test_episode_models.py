@@ -5,16 +5,17 @@ import datetime as dt
 
 import pytest
 
-from pipeline import contract, models
-from tests.sql.conftest import add_scores, add_sessions, rows
+from pipeline import contract, intermediate, marts
+from tests.sql.conftest import add_scores, add_sessions, build_marts, rows
 
 D = dt.date
 SETTINGS = contract.Settings()
 
 
 def build(con):
-    models.build_episodes(con, SETTINGS)
-    models.build_episode_outcomes(con)
+    intermediate.build_episodes(con, SETTINGS)
+    intermediate.build_episode_outcomes(con)
+    marts.build_episode_outcomes(con)
 
 
 def test_condition_group_uses_longest_prefix_and_ignores_the_dot(con):
@@ -133,9 +134,7 @@ def test_completeness_counts_episodes_with_one_score(con):
         ("c1", "s1", "pain_nrs", "pre", 7.0), ("c1", "s2", "pain_nrs", "post", 5.0),
         ("c1", "s3", "pain_nrs", "pre", 6.0),
     ])
-    build(con)
-    models.build_effect_sizes(con, contract.Settings(suppression_min_n=1))
-    models.build_completeness(con, contract.Settings(suppression_min_n=1))
+    build_marts(con, contract.Settings(suppression_min_n=1))
     got = rows(con, "select level, episodes, episodes_scored, episodes_with_baseline, episodes_complete "
                     "from marts.completeness order by level")
     assert got == [("clinic", 3, 2, 2, 1), ("network", 3, 2, 2, 1)]

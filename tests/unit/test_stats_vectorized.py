@@ -1,5 +1,5 @@
 """The array twins of pipeline.stats equal the per-cell functions bit for bit, degenerate cells
-included, and pipeline.effects builds the same tables as one scalar call per row.
+included, and pipeline.marts.effect_sizes and clinic_trends build the same tables as one scalar call per row.
 
 No outside reference here: the scalar functions are tested against R, metafor, scipy and the
 published examples elsewhere (test_stats_effect, test_stats_wilcoxon, ...); these tests pin
@@ -18,7 +18,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.stats import rankdata
 
-from pipeline import effects, stats
+from pipeline import stats
+from pipeline.marts import clinic_trends as trends
+from pipeline.marts import effect_sizes as effects
 from pipeline.stats import (
     PrePost,
     bh_qvalues,
@@ -112,7 +114,7 @@ def raw_cell(draw):
 
 
 def scalar_figures(cell) -> PrePost:
-    """One cell by the scalar functions, as pipeline.effects.cell_figures calls them."""
+    """One cell by the scalar functions, as pipeline.marts.effect_sizes.cell_figures calls them."""
     none = _nan_to_none
     p = wilcoxon_p_from_ranks(cell["n_nonzero"], cell["v_plus"], cell["tie_term"], cell["zeros"])
     return prepost_from_summary(
@@ -366,7 +368,7 @@ def test_empty_arrays():
     assert bh_qvalues_array([]).shape == (0,)
 
 
-# --- pipeline.effects: the tables equal one scalar call per row -----------------------------
+# --- pipeline.marts: the tables equal one scalar call per row -----------------------------
 
 
 GROUPING_SETS = (
@@ -411,7 +413,7 @@ def _cells_table(rng, clinics=6):
 
 
 def per_row_effect_sizes(cells, min_n):
-    """pipeline.effects.effect_sizes as it was: one scalar call per row, BH on lists."""
+    """pipeline.marts.effect_sizes.effect_sizes as it was: one scalar call per row, BH on lists."""
     rows = [effects.cell_figures(c) for c in cells.to_dict("records")]
     df = pd.DataFrame(rows, columns=effects.FIGURE_COLUMNS)
     df["q_value"] = None
@@ -467,16 +469,16 @@ def test_clinic_trends_equal_the_per_row_table():
     parts = cells[(cells["level"] == "clinic") & (cells["frequency_band"] != "all")]
     parts = parts.rename(columns={"frequency_band": "period"})[trend.columns]
     trend = pd.concat([trend, parts], ignore_index=True).sort_values(["clinic_id", "condition_group", "measure", "period"])
-    trend = trend[effects.TREND_KEYS + [c for c in trend.columns if c not in effects.TREND_KEYS]].reset_index(drop=True)
-    want = pd.DataFrame([effects.trend_cell_figures(c) for c in trend.to_dict("records")],
-                        columns=effects.TREND_KEYS + effects.TREND_FIGURES)
-    assert_same_table(effects.trend_figures(trend), want)
-    got = effects.clinic_trends(trend, es, 5)
+    trend = trend[trends.TREND_KEYS + [c for c in trend.columns if c not in trends.TREND_KEYS]].reset_index(drop=True)
+    want = pd.DataFrame([trends.trend_cell_figures(c) for c in trend.to_dict("records")],
+                        columns=trends.TREND_KEYS + trends.TREND_FIGURES)
+    assert_same_table(trends.trend_figures(trend), want)
+    got = trends.clinic_trends(trend, es, 5)
     # the per-row clinic_trends: the same suppression of the per-row figures
     shared = es[(es["level"] == "clinic") & (es["frequency_band"] == "all")]
     shared = shared.assign(period="all", _hidden=shared["suppressed"].astype(bool), _resp_hidden=shared["responders"].isna())
-    flags = want[effects.TREND_KEYS].merge(shared[effects.TREND_KEYS + ["_hidden", "_resp_hidden"]], on=effects.TREND_KEYS, how="left")
-    old = suppress_effect_sizes(want, 5, TREND_HIERARCHIES, tuple(effects.TREND_KEYS),
+    flags = want[trends.TREND_KEYS].merge(shared[trends.TREND_KEYS + ["_hidden", "_resp_hidden"]], on=trends.TREND_KEYS, how="left")
+    old = suppress_effect_sizes(want, 5, TREND_HIERARCHIES, tuple(trends.TREND_KEYS),
                                 also_hidden=flags["_hidden"].fillna(False).astype(bool),
                                 also_responders_hidden=flags["_resp_hidden"].fillna(False).astype(bool))
-    assert_same_table(got, old[effects.TREND_KEYS + effects.TREND_FIGURES + ["suppressed"]])
+    assert_same_table(got, old[trends.TREND_KEYS + trends.TREND_FIGURES + ["suppressed"]])

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.linalg import null_space
 
-from pipeline.effects import COLUMNS
+from pipeline.marts.effect_sizes import COLUMNS
 from pipeline.suppression import suppress_counts, suppress_effect_sizes
 
 BANDS = ["twice_weekly", "weekly", "fortnightly", "monthly", "single_session"]
