@@ -87,11 +87,12 @@ def _check_hub(con: duckdb.DuckDBPyConnection, hub: Path, files: list[Aggregates
     if warehouse.scalar(con, "exchange/staged_sessions"):
         raise AggregatesError(f"{hub} is a site's warehouse (it holds staged sessions): merge into a hub "
                               "warehouse of its own (a new file)")
-    state = {} if replace_all else _hub_state(con)
-    clinics = {c: site for site, (cs, _) in state.items() for c in cs}
+    state = _hub_state(con)
+    kept = {} if replace_all else state  # the sites that stay beside the files' sites
+    clinics = {c: site for site, (cs, _) in kept.items() for c in cs}
     fmt.check_together(files, clinics)
     incoming = {f.site_id for f in files}
-    held = {b: site for site, (_, bs) in state.items() if site not in incoming for b in bs}
+    held = {b: site for site, (_, bs) in kept.items() if site not in incoming for b in bs}
     for f in files:
         for b in f.manifest["batches"]:
             if b.get("batch_id") in held:

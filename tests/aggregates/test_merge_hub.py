@@ -92,6 +92,12 @@ def test_merge_sums_exactly_and_remerge_replaces(sites, tmp_path):
     assert [(r[0], r[3]) for r in rows] == [("c1", 2 * BIG), ("c3", BIG)]
     assert [b for (b,) in batches] == ["c1-b1", "c3-b1"]
     assert merge.summary(hub).startswith(f"{hub}: 2 sites, 2 clinics")
+    # replace_all (a shard run's merge): only the files' sites remain, each once
+    merge.merge([sites["b"]], hub, replace_all=True)
+    merge.merge([sites["b"]], hub, replace_all=True)
+    rows, recorded, batches = _hub_rows(hub)
+    assert [(r[0], r[3]) for r in rows] == [("c3", BIG)] and [s for s, _ in recorded] == ["site-b"]
+    assert [b for (b,) in batches] == ["c3-b1"]
 
 
 def test_bad_inputs_leave_the_hub_unchanged(sites, tmp_path):
