@@ -72,6 +72,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    from pipeline.aggregates import commands
     from pipeline.contract import DEFAULT_INBOX, DEFAULT_REPORTS, DEFAULT_WAREHOUSE
 
     p = _Parser(prog="outcomes", description="Outcome analytics for medical massage therapy.")
@@ -85,7 +86,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--suppression-min-n", type=_positive, default=None, help="smallest published cell (default 11)")
     r.add_argument("--episode-gap-days", type=_positive, default=None, help="days without a session that end an episode (default 60)")
     r.add_argument("--open", action="store_true", help="open the reports in a browser afterwards")
-    _shards_argument(r)
+    commands.add_shards_argument(r, _positive)  # pipeline/aggregates/commands.py
 
     d = sub.add_parser("demo", help="write demo export batches")
     d.add_argument("--out", default=DEFAULT_INBOX, help=f"inbox to write into (default {DEFAULT_INBOX})")
@@ -101,31 +102,8 @@ def parser() -> argparse.ArgumentParser:
     pub.add_argument("--out", required=True, help="folder to write clinics/<clinic_id>/ and insurer/ into")
     pub.add_argument("--name-clinics", action="store_true",
                      help="name the clinics by their ids in the insurer's bundle (default: anonymous labels)")
-    _aggregates_parser(sub)
+    commands.add_aggregates_parser(sub, _Parser, _positive)
     return p
-
-
-def _shards_argument(r: argparse.ArgumentParser) -> None:
-    r.add_argument("--shards", type=_positive, default=1,
-                   help="run the network in N shards by clinic, each its own process and DuckDB file, "
-                        "then merge them (docs/aggregates.md; default 1: one warehouse)")
-
-
-def _aggregates_parser(sub) -> None:
-    """``outcomes aggregates export | merge`` (contract section 4; docs/aggregates.md)."""
-    from pipeline.contract import DEFAULT_WAREHOUSE
-
-    a = sub.add_parser("aggregates", help="a site's mergeable aggregates: export them, merge sites' at a hub")
-    asub = a.add_subparsers(dest="aggregates_command", required=True, parser_class=_Parser)
-    e = asub.add_parser("export", help="write this warehouse's aggregates file (unsuppressed, no row per episode)")
-    e.add_argument("--warehouse", default=DEFAULT_WAREHOUSE, help=f"DuckDB file, read only (default {DEFAULT_WAREHOUSE})")
-    e.add_argument("--out", required=True, help="the aggregates file to write (e.g. site-a.aggregates.zip)")
-    e.add_argument("--site", default=None, help="the site's name (default: the warehouse file's name)")
-    m = asub.add_parser("merge", help="merge sites' aggregates files into a hub's marts and reports")
-    m.add_argument("files", nargs="+", metavar="FILE", help="aggregates files, one per site")
-    m.add_argument("--warehouse", required=True, help="the hub's DuckDB file (created when new)")
-    m.add_argument("--reports", default=None, help="write the hub's reports into this folder")
-    m.add_argument("--suppression-min-n", type=_positive, default=None, help="smallest published cell (default 11)")
 
 
 def _has_batches(inbox: Path) -> bool:
@@ -458,40 +436,14 @@ def cmd_publish(args) -> int:
     return 0
 
 
-def _run_shards(args) -> int:
-    """``outcomes run --shards N``: the shard job on the multiprocess executor (pipeline/aggregates/job.py)."""
-    from pipeline.aggregates.job import ShardSettings, run_sharded
-    from pipeline.contract import DEFAULT_INBOX
-
-    if args.inbox == DEFAULT_INBOX and not _has_batches(Path(args.inbox)):
-        cmd_demo(argparse.Namespace(out=args.inbox, **DEMO_DEFAULTS))
-    knobs = {k: v for k, v in (("suppression_min_n", args.suppression_min_n),
-                               ("episode_gap_days", args.episode_gap_days)) if v is not None}
-    seconds, _ = run_sharded(ShardSettings(inbox=args.inbox, warehouse=args.warehouse, reports=args.reports,
-                                        shards=args.shards, memory_limit=args.memory_limit, **knobs))
-    from pipeline.aggregates.merge import summary
-
-    log.info("Done in %.1f s (%d shards). %s.", seconds, args.shards, summary(Path(args.warehouse)))
-    log.info("Reports: %s", (Path(args.reports) / "index.html").resolve())
-    if args.open:
-        _open(Path(args.reports) / "index.html")
-    return 0
+def _run_shards(args) -> int:  # pipeline/aggregates/commands.py
+    from pipeline.aggregates.commands import run_shards
+    return run_shards(args, lambda: cmd_demo(argparse.Namespace(out=args.inbox, **DEMO_DEFAULTS)), _open)
 
 
-def cmd_aggregates(args) -> int:
-    from pipeline import contract
-    from pipeline.aggregates import export, merge
-
-    if args.aggregates_command == "export":
-        manifest = export.export(Path(args.warehouse), Path(args.out), site_id=args.site)
-        log.info("[aggregates] site %s: %d clinics, %d batches -> %s", manifest["site_id"], len(manifest["clinics"]),
-                 len(manifest["batches"]), args.out)
-        return 0
-    settings = contract.Settings(**({"suppression_min_n": args.suppression_min_n} if args.suppression_min_n else {}))
-    files = merge.merge([Path(f) for f in args.files], Path(args.warehouse),
-                        Path(args.reports) if args.reports else None, settings)
-    log.info("[aggregates] merged %s. %s.", ", ".join(f.site_id for f in files), merge.summary(Path(args.warehouse)))
-    return 0
+def cmd_aggregates(args) -> int:  # pipeline/aggregates/commands.py
+    from pipeline.aggregates.commands import cmd_aggregates as run
+    return run(args)
 
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "validate": cmd_validate, "publish": cmd_publish,
