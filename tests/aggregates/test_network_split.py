@@ -109,6 +109,16 @@ def test_three_sites_merged_equal_the_single_run(network):
         batches = single.sql("select batch_id, sha256 from audit.batches where status = 'accepted' order by all").fetchall()
     finally:
         single.close()
+    from pipeline.warehouse import frame
+
+    for name in ("quarantine_rows", "quarantine_reasons"):  # the data-quality page's counts, from the sites
+        con, single = duckdb.connect(str(hub), read_only=True), duckdb.connect(str(root / "single.duckdb"), read_only=True)
+        try:
+            pd.testing.assert_frame_equal(frame(con, f"exchange/{name}"), frame(single, f"reports/{name}"))
+            assert len(frame(single, f"reports/{name}")) > 0
+        finally:
+            con.close()
+            single.close()
     pack = json.loads(next((root / "hub-reports" / "evidence").glob("*.json")).read_text())
     assert sorted((b["batch_id"], b["sha256"]) for b in pack["provenance"]["batches"]) == batches
     assert (root / "hub-reports" / "index.html").is_file() and (root / "hub-reports" / "quality.html").is_file()
