@@ -317,6 +317,8 @@ def _run(args, stopper: _RunStopper) -> int:
     run_id = str(uuid.uuid4())  # Dagster's own form of run id
     con = warehouse.connect(wh, memory_limit=args.memory_limit)  # a locked or unwritable file fails here, plainly
     try:
+        from pipeline.aggregates.merge import refuse_hub  # a hub's marts come only from merged aggregates
+        refuse_hub(con, wh)
         warehouse.ensure_schema(con)
         for other in provenance.start_run(con, run_id):
             log.info("[run] an earlier run (%s) did not finish (killed, or the machine stopped); "

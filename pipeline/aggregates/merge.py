@@ -78,6 +78,13 @@ def _same_tables(files: list[Aggregates]) -> None:
                                   f"{diff[0]}): export every site with the same version of the pipeline")
 
 
+def refuse_hub(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """``outcomes run`` on a hub would rebuild its agg tables from its (empty) staging: refuse it."""
+    if warehouse.table_exists(con, "audit", "aggregate_sites") and warehouse.scalar(con, "exchange/hub_site_count"):
+        raise AggregatesError(f"{path} is a hub of merged aggregates (outcomes aggregates merge, or a run in "
+                              "shards): run 'outcomes run --shards N' or merge into it, or give another --warehouse")
+
+
 def _hub_state(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[list[str], list[str]]]:
     """site -> (its clinics, its batch ids) as the hub holds them."""
     return {site: (list(clinics), list(batches)) for site, clinics, batches in warehouse.run(con, "exchange/hub_sites")}

@@ -148,3 +148,16 @@ def test_another_registry_is_refused(sites, tmp_path, monkeypatch):
     with pytest.raises(AggregatesError, match="another measure registry"):
         merge.merge([sites["a"]], tmp_path / "hub.duckdb")
     assert not (tmp_path / "hub.duckdb").exists()
+
+
+def test_outcomes_run_refuses_a_hub(sites, tmp_path, capsys):
+    from pipeline.cli import main
+
+    hub = tmp_path / "hub.duckdb"
+    merge.merge([sites["a"]], hub)
+    before = _hub_rows(hub)
+    (tmp_path / "inbox").mkdir()
+    capsys.readouterr()
+    assert main(["run", "--inbox", str(tmp_path / "inbox"), "--warehouse", str(hub), "--reports", str(tmp_path / "r")]) == 1
+    assert "is a hub of merged aggregates" in capsys.readouterr().err
+    assert _hub_rows(hub) == before
