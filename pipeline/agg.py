@@ -27,6 +27,8 @@ TABLES = {
     "benchmark_groups": ("int_episode_outcomes",),
 }
 MACROS = ("aggregates/macro_scaled", "aggregates/macro_outcome_sums")
+# The tables with a floating-point sum (sessions per week, session minutes): built on one thread.
+FLOAT_SUMS = ("effect_cells", "duration_cells")
 
 
 @contextmanager
@@ -56,7 +58,10 @@ def build(con: duckdb.DuckDBPyConnection, table: str) -> int:
     con.execute("create schema if not exists agg")
     for macro in MACROS:
         run(con, macro)
-    with one_thread(con):
+    if table in FLOAT_SUMS:
+        with one_thread(con):
+            run(con, f"aggregates/{table}", duration_params())
+    else:
         run(con, f"aggregates/{table}", duration_params())
     rows = count(con, "agg", table)
     log.info("[aggregates] agg.%s: %d rows", table, rows)

@@ -12,6 +12,9 @@ from pipeline.warehouse import count, run
 
 log = logging.getLogger("outcomes")
 
+# Tables of earlier versions that nothing builds any more (their statistics are agg.* now):
+# dropped, so that a warehouse holds only what a run builds.
+RETIRED = ("int_effect_cells", "int_trend_cells", "int_duration_cells", "int_completeness")
 CHUNK_SESSIONS = 2_500_000  # sessions per chunk of whole clinics: keeps the score aggregation in memory
 
 
@@ -47,6 +50,8 @@ def build_episodes(con: duckdb.DuckDBPyConnection, settings: contract.Settings) 
     """Sessions with condition groups (a view), episodes of care and their measured frequency,
     and each episode's series of scores per measure."""
     drop_if_table(con, "intermediate", "int_sessions")
+    for name in RETIRED:
+        drop_if_table(con, "intermediate", name)
     run(con, "intermediate/int_sessions")
     run(con, "intermediate/int_episode_sessions", {"gap_days": settings.episode_gap_days})
     run(con, "intermediate/int_episodes", band_params())

@@ -5,7 +5,7 @@
 -- value}, ordered by those fields in turn, so min/max of the structs pick the first or last
 -- score with its value. One aggregation: the last post (or last score) is after the baseline
 -- exactly when the episode's last post (or last score) is, so no second pass is needed.
--- Episodes never cross clinics: the clinics in $clinics are added at a time (pipeline/models.py
+-- Episodes never cross clinics: the clinics in $clinics are added at a time (pipeline/intermediate.py
 -- splits the network into chunks of whole clinics, so the aggregation's memory stays bounded).
 insert into intermediate.int_episode_measures
 with scores as (

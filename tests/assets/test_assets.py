@@ -7,14 +7,18 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline import demo
+from pipeline import agg, demo
+from pipeline.marts import grain
 from pipeline.definitions import build_definitions, defs
 
 EXPECTED_KEYS = {
     "raw/sessions", "raw/measurements", "staging/sessions", "staging/measurements",
     "quarantine/sessions", "quarantine/measurements", "intermediate/int_sessions",
     "intermediate/int_episode_sessions", "intermediate/int_episodes", "intermediate/int_episode_measures",
-    "marts/episode_outcomes", "marts/completeness", "marts/effect_sizes", "reports/index",
+    "intermediate/int_episode_outcomes", "marts/episode_outcomes", "marts/completeness", "marts/effect_sizes",
+    "marts/clinic_trends", "marts/pooled_effects", "marts/dose_response_points", "marts/dose_response",
+    "marts/clinic_benchmarks", "marts/benchmark_model_fit", "reports/index",
+    *(f"agg/{table}" for table in agg.TABLES),
 }
 
 
@@ -22,6 +26,21 @@ def test_definitions_load_with_every_asset_key():
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     assert EXPECTED_KEYS <= keys
     assert defs.resolve_implicit_global_asset_job_def() is not None
+
+
+def test_every_table_is_an_asset_and_marts_read_only_agg_or_marts():
+    """The graph shows every dependency: each agg table reads intermediate, each mart but
+    episode_outcomes reads only agg.* and marts.*, and each mart has its blocking grain check."""
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        layer = key.path[0]
+        parents = {p.path[0] for p in graph.get(key).parent_keys}
+        if layer == "agg":
+            assert parents == {"intermediate"}, key
+        if layer == "marts" and key.path[1] != "episode_outcomes":
+            assert parents <= {"agg", "marts"}, key
+    checks = {k.name for k in graph.asset_check_keys}
+    assert {f"{mart}_grain" for mart in grain.GRAIN} <= checks
 
 
 def _materialize(tmp_path, inbox):

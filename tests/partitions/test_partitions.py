@@ -16,6 +16,7 @@ import pytest
 
 from pipeline import demo
 from pipeline.definitions import INGEST_JOB, MARTS_JOB, SETTLE_SECONDS, build_definitions, defs, inbox_sensor
+from pipeline.marts import grain
 from pipeline.resources import OutcomesSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,7 +51,9 @@ def test_the_deployed_definitions_have_the_partitions_sensor_and_schedule():
     checks = {name: {k.name for k in defs.resolve_job_def(name).asset_layer.asset_graph.asset_check_keys}
               for name in (INGEST_JOB, MARTS_JOB)}
     assert checks[INGEST_JOB] == {"sessions_nothing_lost", "measurements_nothing_lost"}
-    assert checks[MARTS_JOB] == {"sessions_contract_suite", "measurements_contract_suite"}
+    # ... and the marts' grain checks (unique keys, the suppression rule) block the reports.
+    assert checks[MARTS_JOB] == {"sessions_contract_suite", "measurements_contract_suite",
+                                 *(f"{mart}_grain" for mart in grain.GRAIN)}
     assert defs.resolve_implicit_global_asset_job_def() is not None
 
 

@@ -69,7 +69,7 @@ def assert_cells_equal(arrays, scalars):
 
 
 def summary(x, y, better="lower", mcid=2.0):
-    """The sufficient statistics of one cell as int_effect_cells computes them (NaN for NULL)."""
+    """The sufficient statistics of one cell as sql/marts/inputs/effect_sizes.sql computes them (NaN for NULL)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     n = x.size
     d = np.round(y - x if better == "higher" else x - y, 9)  # as marts.episode_outcomes.improvement
@@ -380,7 +380,7 @@ GROUPING_SETS = (
 
 
 def _cells_table(rng, clinics=6):
-    """int_effect_cells of a small network, computed from raw episodes as the SQL does, with
+    """The effect cells of a small network (sql/marts/inputs/effect_sizes.sql), computed from raw episodes as the SQL does, with
     degenerate cells: n of 1 to 3, every improvement equal (exactly, or up to the rounding of
     decimal scores, 64.6 - 61.6), nothing changed."""
     rows = []
