@@ -72,6 +72,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    from pipeline.aggregates import commands
     from pipeline.contract import DEFAULT_INBOX, DEFAULT_REPORTS, DEFAULT_WAREHOUSE
 
     p = _Parser(prog="outcomes", description="Outcome analytics for medical massage therapy.")
@@ -85,6 +86,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--suppression-min-n", type=_positive, default=None, help="smallest published cell (default 11)")
     r.add_argument("--episode-gap-days", type=_positive, default=None, help="days without a session that end an episode (default 60)")
     r.add_argument("--open", action="store_true", help="open the reports in a browser afterwards")
+    commands.add_shards_argument(r, _positive)  # pipeline/aggregates/commands.py
 
     d = sub.add_parser("demo", help="write demo export batches")
     d.add_argument("--out", default=DEFAULT_INBOX, help=f"inbox to write into (default {DEFAULT_INBOX})")
@@ -100,6 +102,7 @@ def parser() -> argparse.ArgumentParser:
     pub.add_argument("--out", required=True, help="folder to write clinics/<clinic_id>/ and insurer/ into")
     pub.add_argument("--name-clinics", action="store_true",
                      help="name the clinics by their ids in the insurer's bundle (default: anonymous labels)")
+    commands.add_aggregates_parser(sub, _Parser, _positive)
     return p
 
 
@@ -284,6 +287,8 @@ def _record_end(wh: Path, memory_limit: str | None, run_id: str, status: str,
 
 
 def cmd_run(args) -> int:
+    if getattr(args, "shards", 1) > 1:
+        return _run_shards(args)
     with _RunStopper() as stopper:
         try:
             return _run(args, stopper)
@@ -334,6 +339,8 @@ def _begin(wh: Path, memory_limit: str | None, run_id: str) -> None:
 
     con = warehouse.connect(wh, memory_limit=memory_limit)
     try:
+        from pipeline.aggregates.merge import refuse_hub  # a hub's marts come only from merged aggregates
+        refuse_hub(con, wh)
         warehouse.ensure_schema(con)
         for other in provenance.start_run(con, run_id):
             log.info("[run] an earlier run (%s) did not finish (killed, or the machine stopped); "
@@ -504,7 +511,18 @@ def cmd_publish(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "validate": cmd_validate, "publish": cmd_publish}
+def _run_shards(args) -> int:  # pipeline/aggregates/commands.py
+    from pipeline.aggregates.commands import run_shards
+    return run_shards(args, lambda: cmd_demo(argparse.Namespace(out=args.inbox, **DEMO_DEFAULTS)), _open)
+
+
+def cmd_aggregates(args) -> int:  # pipeline/aggregates/commands.py
+    from pipeline.aggregates.commands import cmd_aggregates as run
+    return run(args)
+
+
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "validate": cmd_validate, "publish": cmd_publish,
+            "aggregates": cmd_aggregates}
 
 
 def _exit_now_if_cli(code: int) -> None:

@@ -27,6 +27,7 @@ import dagster as dg  # noqa: E402
 from dagster_duckdb import DuckDBResource  # noqa: E402
 
 from assets import aggregates, intermediate, marts, raw, reports, staging, suites  # noqa: E402
+from pipeline.aggregates.job import ShardSettings, shard_job  # noqa: E402
 from pipeline.contract import DEFAULT_INBOX, DEFAULT_REPORTS, DEFAULT_WAREHOUSE  # noqa: E402
 from pipeline.resources import OutcomesSettings  # noqa: E402
 
@@ -118,12 +119,14 @@ def build_definitions(inbox: str = DEFAULT_INBOX, warehouse: str = DEFAULT_WAREH
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
-        jobs=[ingest_job(ingest_executor), marts_and_reports],
+        jobs=[ingest_job(ingest_executor), marts_and_reports, shard_job()],  # shard_job: pipeline/aggregates/job.py
         sensors=[inbox_sensor],
         schedules=[marts_schedule],
         resources={
             "warehouse_db": DuckDBResource(database=warehouse, connection_config=config),
             "settings": OutcomesSettings(inbox=inbox, reports=reports_dir, **settings),
+            "shard_settings": ShardSettings(inbox=inbox, warehouse=warehouse, reports=reports_dir,
+                                            memory_limit=memory_limit, **settings),
         },
         executor=executor,
     )

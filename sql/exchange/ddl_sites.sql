@@ -1,0 +1,7 @@
+-- audit.aggregate_sites (a hub): each site's aggregates file merged, as the last merge left it.
+create table if not exists audit.aggregate_sites (
+    site_id varchar not null, file_name varchar not null, file_sha256 varchar not null,
+    format_version varchar not null, registry_sha256 varchar not null, code_version varchar,
+    git_commit varchar, package_version varchar, clinics varchar[] not null, batches varchar[] not null,
+    run_id varchar not null, merged_at timestamp not null, manifest json not null
+)

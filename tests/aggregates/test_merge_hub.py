@@ -1,0 +1,163 @@
+"""Export and merge on small hand-made site warehouses (the hub's mechanics; the marts builder
+replaced by a sum): exact HUGEINT sums, no patient or date in the file, re-merge replaces a
+site, and every bad input leaves the hub as it was."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import datetime
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import warehouse
+from pipeline.aggregates import export, merge
+from pipeline.aggregates import format as fmt
+from pipeline.aggregates.format import AggregatesError
+
+BIG = 2 ** 100 + 7  # beyond a double's exact integers
+
+
+def _site(path, clinics, scale=1):
+    con = warehouse.connect(path)
+    warehouse.ensure_schema(con)
+    export.load_reference(con)
+    con.execute("create schema if not exists agg")
+    con.execute("create table agg.effect_cells (clinic_id varchar, measure varchar, n bigint, sum_x hugeint, mean double)")
+    for i, c in enumerate(clinics):
+        con.execute("insert into agg.effect_cells values ($c, 'pain_nrs', $n, $s, 0.1)", {"c": c, "n": 10 + i, "s": BIG * scale + i})
+        con.execute("insert into audit.batches values ($b, $c, 'accepted', [], $sha, 5, 4, 1, $t, '/secret/folder', '2026-01-01')",
+                    {"b": f"{c}-b1", "c": c, "sha": "e" * 64, "t": datetime(2026, 1, 2)})
+        con.execute("insert into audit.batch_files values ($b, $sha, 'sessions', 'sessions.csv', 'csv', 5, $sha)",
+                    {"b": f"{c}-b1", "sha": "e" * 64})
+    con.close()
+    return path
+
+
+def _fake_marts(con, settings):
+    con.execute("create or replace table marts.effect_sizes as select clinic_id, sum(n) as n, sum(sum_x) as sum_x, "
+                "false as suppressed from agg.effect_cells group by all")
+
+
+@pytest.fixture
+def sites(tmp_path, monkeypatch):
+    monkeypatch.setattr(merge, "build_marts", _fake_marts)
+    files = {}
+    for name, clinics in (("a", ["c1", "c2"]), ("b", ["c3"])):
+        db = _site(tmp_path / f"{name}.duckdb", clinics)
+        files[name] = tmp_path / f"{name}.zip"
+        export.export(db, files[name], site_id=f"site-{name}")
+    return files
+
+
+def _hub_rows(hub):
+    con = warehouse.connect(hub, read_only=True)
+    try:
+        return (con.sql("select * from agg.effect_cells order by all").fetchall(),
+                con.sql("select site_id, file_sha256 from audit.aggregate_sites order by all").fetchall(),
+                con.sql("select batch_id from audit.batches order by all").fetchall())
+    finally:
+        con.close()
+
+
+def test_export_has_no_patient_row_and_no_date(sites):
+    with zipfile.ZipFile(sites["a"]) as z:
+        for name in z.namelist():
+            data = z.read(name)
+            if name.endswith(".parquet"):
+                table = pq.read_table(io.BytesIO(data))
+                assert not {"patient_id", "episode_id", "session_id", "session_date"} & set(table.column_names)
+                assert not any("date" in str(t) or "timestamp" in str(t) for t in table.schema.types)
+                text = str(table.to_pylist())
+            else:
+                text = data.decode()
+            assert not re.search(r"\d{4}-\d{2}-\d{2}", text), name
+            assert "/secret/folder" not in text
+
+
+def test_merge_sums_exactly_and_remerge_replaces(sites, tmp_path):
+    hub = tmp_path / "hub.duckdb"
+    merge.merge([sites["a"], sites["b"]], hub)
+    rows, recorded, batches = _hub_rows(hub)
+    assert [r[3] for r in rows] == [BIG, BIG + 1, BIG]  # HUGEINT through Parquet, exactly
+    assert [s for s, _ in recorded] == ["site-a", "site-b"]
+    assert len(batches) == 3
+    # site a sends a newer file (one clinic less): it replaces site a's rows, site b stays
+    db = _site(tmp_path / "a2.duckdb", ["c1"], scale=2)
+    newer = tmp_path / "a2.zip"
+    export.export(db, newer, site_id="site-a")
+    merge.merge([newer], hub)
+    rows, recorded, batches = _hub_rows(hub)
+    assert [(r[0], r[3]) for r in rows] == [("c1", 2 * BIG), ("c3", BIG)]
+    assert [b for (b,) in batches] == ["c1-b1", "c3-b1"]
+    assert merge.summary(hub).startswith(f"{hub}: 2 sites, 2 clinics")
+    # replace_all (a shard run's merge): only the files' sites remain, each once
+    merge.merge([sites["b"]], hub, replace_all=True)
+    merge.merge([sites["b"]], hub, replace_all=True)
+    rows, recorded, batches = _hub_rows(hub)
+    assert [(r[0], r[3]) for r in rows] == [("c3", BIG)] and [s for s, _ in recorded] == ["site-b"]
+    assert [b for (b,) in batches] == ["c3-b1"]
+
+
+def test_bad_inputs_leave_the_hub_unchanged(sites, tmp_path):
+    hub = tmp_path / "hub.duckdb"
+    merge.merge([sites["a"]], hub)
+    before = _hub_rows(hub)
+    # the same clinic from another site: in the files given, and against the hub
+    other = tmp_path / "other.zip"
+    export.export(_site(tmp_path / "o.duckdb", ["c2"]), other, site_id="site-o")
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(sites["b"].read_bytes()[:-40])
+    notes = tmp_path / "notes.zip"
+    notes.write_text("not a zip")
+    for files, words in (([sites["b"], other], "already in the hub from site 'site-a'"),
+                         ([sites["b"], cut], "cut short"),
+                         ([notes], "not an aggregates file"),
+                         ([sites["b"], sites["b"]], "both from site 'site-b'")):
+        with pytest.raises(AggregatesError, match=re.escape(words)):
+            merge.merge(files, hub)
+        assert _hub_rows(hub) == before
+
+
+def test_a_failing_build_rolls_back(sites, tmp_path, monkeypatch):
+    hub = tmp_path / "hub.duckdb"
+    merge.merge([sites["a"]], hub)
+    before = _hub_rows(hub)
+
+    def broken(con, settings):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(merge, "build_marts", broken)
+    with pytest.raises(RuntimeError):
+        merge.merge([sites["b"]], hub)
+    assert _hub_rows(hub) == before
+
+
+def test_a_site_warehouse_is_not_a_hub(sites, tmp_path):
+    db = tmp_path / "a.duckdb"
+    con = warehouse.connect(db)
+    con.execute("create or replace table staging.sessions as select 's1' as session_id")  # one staged row
+    con.close()
+    with pytest.raises(AggregatesError, match="is a site's warehouse"):
+        merge.merge([sites["b"]], db)
+
+
+def test_another_registry_is_refused(sites, tmp_path, monkeypatch):
+    monkeypatch.setattr(merge, "package_registry_sha256", lambda: "0" * 64)
+    with pytest.raises(AggregatesError, match="another measure registry"):
+        merge.merge([sites["a"]], tmp_path / "hub.duckdb")
+    assert not (tmp_path / "hub.duckdb").exists()
+
+
+def test_outcomes_run_refuses_a_hub(sites, tmp_path, capsys):
+    from pipeline.cli import main
+
+    hub = tmp_path / "hub.duckdb"
+    merge.merge([sites["a"]], hub)
+    before = _hub_rows(hub)
+    (tmp_path / "inbox").mkdir()
+    capsys.readouterr()
+    assert main(["run", "--inbox", str(tmp_path / "inbox"), "--warehouse", str(hub), "--reports", str(tmp_path / "r")]) == 1
+    assert "is a hub of merged aggregates" in capsys.readouterr().err
+    assert _hub_rows(hub) == before
