@@ -22,4 +22,4 @@ sites as (
 select * from own
 union all
 select * from sites
-order by batch_id, table_name desc, rows desc, reason
+order by batch_id, table_name desc, "rows" desc, reason

@@ -8,7 +8,8 @@ create or replace temp macro summary_statistics(
     n, sum_baseline, sum_baseline_sq, sum_final, sum_final_sq, sum_baseline_final, sum_improvement, sum_improvement_sq
 ) as {
     'baseline_mean': sum_baseline::double / n / 1e9,
-    'baseline_sd': case when n > 1 then sqrt((n::hugeint * sum_baseline_sq - sum_baseline * sum_baseline)::double / (n * (n - 1.0))) / 1e9 end,
+    'baseline_sd': case when n > 1
+        then sqrt((n::hugeint * sum_baseline_sq - sum_baseline * sum_baseline)::double / (n * (n - 1.0))) / 1e9 end,
     'final_mean': sum_final::double / n / 1e9,
     'final_sd': case when n > 1 then sqrt((n::hugeint * sum_final_sq - sum_final * sum_final)::double / (n * (n - 1.0))) / 1e9 end,
     'r_pre_post': case
@@ -18,5 +19,6 @@ create or replace temp macro summary_statistics(
             / sqrt((n::hugeint * sum_final_sq - sum_final * sum_final)::double)
     end,
     'mean_improvement': sum_improvement::double / n / 1e9,
-    'sd_improvement': case when n > 1 then sqrt((n::hugeint * sum_improvement_sq - sum_improvement * sum_improvement)::double / (n * (n - 1.0))) / 1e9 end
+    'sd_improvement': case when n > 1
+        then sqrt((n::hugeint * sum_improvement_sq - sum_improvement * sum_improvement)::double / (n * (n - 1.0))) / 1e9 end
 }

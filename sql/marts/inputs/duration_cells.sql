@@ -5,7 +5,8 @@ with cells as (
     select
         condition_group, measure,
         case when grouping(duration_band) = 1 then 'all' else duration_band end as duration_band,
-        unnest(summed_outcomes(n, sum_baseline, sum_baseline_sq, sum_final, sum_final_sq, sum_baseline_final, sum_improvement, sum_improvement_sq, responders)),
+        unnest(summed_outcomes(n, sum_baseline, sum_baseline_sq, sum_final, sum_final_sq, sum_baseline_final,
+                                sum_improvement, sum_improvement_sq, responders)),
         sum(sum_duration_min) / sum(n_duration) as mean_duration_min
     from agg.duration_cells
     group by grouping sets ((condition_group, measure, duration_band), (condition_group, measure))
@@ -13,7 +14,8 @@ with cells as (
 
 select
     condition_group, measure, duration_band, n,
-    unnest(summary_statistics(n, sum_baseline, sum_baseline_sq, sum_final, sum_final_sq, sum_baseline_final, sum_improvement, sum_improvement_sq)),
+    unnest(summary_statistics(n, sum_baseline, sum_baseline_sq, sum_final, sum_final_sq, sum_baseline_final,
+                                sum_improvement, sum_improvement_sq)),
     responders, mean_duration_min
 from cells
 order by condition_group, measure, duration_band

@@ -11,7 +11,8 @@ with cells as (
         clinic_id, condition_group,
         case when grouping(frequency_band) = 1 then 'all' else frequency_band end as frequency_band,
         measure,
-        unnest(summed_outcomes(n, sum_baseline, sum_baseline_sq, sum_final, sum_final_sq, sum_baseline_final, sum_improvement, sum_improvement_sq, responders)),
+        unnest(summed_outcomes(n, sum_baseline, sum_baseline_sq, sum_final, sum_final_sq, sum_baseline_final,
+                                sum_improvement, sum_improvement_sq, responders)),
         sum(zeros)::bigint as zeros,
         sum(sum_sessions_per_week) / sum(n_sessions_per_week) as mean_sessions_per_week,
         sum(sum_duration_min) / sum(n_duration) as mean_duration_min
@@ -59,7 +60,8 @@ signed_ranks as (
 
 select
     c.level, c.clinic_id, c.condition_group, c.frequency_band, c.measure, c.n,
-    unnest(summary_statistics(c.n, c.sum_baseline, c.sum_baseline_sq, c.sum_final, c.sum_final_sq, c.sum_baseline_final, c.sum_improvement, c.sum_improvement_sq)),
+    unnest(summary_statistics(c.n, c.sum_baseline, c.sum_baseline_sq, c.sum_final, c.sum_final_sq, c.sum_baseline_final,
+                                c.sum_improvement, c.sum_improvement_sq)),
     c.responders, c.zeros, c.mean_sessions_per_week, c.mean_duration_min,
     coalesce(w.n_nonzero, 0) as n_nonzero,
     coalesce(w.v_plus, 0) as v_plus,
