@@ -69,5 +69,5 @@ def build_episode_outcomes(con: duckdb.DuckDBPyConnection) -> int:
     """intermediate.int_episode_outcomes (published by the view marts.episode_outcomes)."""
     run(con, "intermediate/int_episode_outcomes")
     n = count(con, "intermediate", "int_episode_outcomes")
-    log.info("[intermediate] int_episode_outcomes: %d episode x measure rows with a baseline and a final score", n)
+    log.info("[intermediate] int_episode_outcomes: %d episode x measure rows", n)
     return n

@@ -21,18 +21,24 @@ sites' aggregates, docs/aggregates-layer.md); the single run calls the same code
 """
 from __future__ import annotations
 
+import logging
+
 import duckdb
 
 from pipeline import contract
 from pipeline.intermediate import drop_if_table
 from pipeline.warehouse import count, run
 
+log = logging.getLogger("outcomes")
+
 
 def build_episode_outcomes(con: duckdb.DuckDBPyConnection) -> int:
     """marts.episode_outcomes, the view over intermediate.int_episode_outcomes; its rows."""
     drop_if_table(con, "marts", "episode_outcomes")  # a table in warehouses of earlier versions
     run(con, "marts/episode_outcomes")
-    return count(con, "marts", "episode_outcomes")
+    rows = count(con, "marts", "episode_outcomes")
+    log.info("[marts] episode_outcomes: %d episode x measure rows with a baseline and a final score", rows)
+    return rows
 
 
 def build_all(con: duckdb.DuckDBPyConnection, settings: contract.Settings) -> dict[str, int]:
