@@ -1,5 +1,17 @@
 """Pre/post effect sizes of one cell: standardized mean change, Hedges' correction,
-responder rates. Definitions: ``shared/design/statistics.md``, "Effect sizes"."""
+responder rates. Definitions: ``shared/design/statistics.md``, "Effect sizes".
+
+Degenerate cells never raise: an SD of 0 (every improvement equal, or constant baseline
+scores) or n of 1 or 2 gives None for the figures that need them and keeps the others (e.g.
+``smcr = 0`` when ``mean(d) = 0`` and ``sd(x) > 0``); R returns NaN or Inf for
+``mean(d) / 0``, which statistics.md publishes as null. For many cells at once see
+:func:`pipeline.stats.vectorized.prepost_from_summary_arrays`.
+
+Sign convention: in metafor's (change = post - pre) the figures of
+:func:`prepost_from_summary` are, for higher-is-better measures, ``escalc("SMCC"/"SMCR",
+m1i = final_mean, m2i = baseline_mean, sd1i = baseline_sd, sd2i = final_sd, ni = n,
+ri = r)``; for lower-is-better measures the sign is flipped.
+"""
 from __future__ import annotations
 
 import math
@@ -123,16 +135,8 @@ def prepost_from_summary(
     0 (whatever value was passed); ``d_z`` needs ``sd_improvement > 0``; ``J`` needs
     ``n >= 3``; ``smcr`` needs ``baseline_sd > 0``; ``smcr_var`` needs ``smcr`` and ``r``;
     a figure that would overflow to inf (an SD so small, e.g. 1e-320, that the ratio exceeds
-    1e308) is None. Degenerate cells never raise: an SD of 0 (every improvement equal, or
-    constant baseline scores) or n of 1 or 2 gives None for the figures that need them and
-    keeps the others (e.g. ``smcr = 0`` when ``mean(d) = 0`` and ``sd(x) > 0``); R returns
-    NaN or Inf for ``mean(d) / 0``, which statistics.md publishes as null. For many cells at
-    once see :func:`pipeline.stats.vectorized.prepost_from_summary_arrays`.
-
-    In metafor's sign convention (change = post - pre) these are, for higher-is-better
-    measures, ``escalc("SMCC"/"SMCR", m1i = final_mean, m2i = baseline_mean,
-    sd1i = baseline_sd, sd2i = final_sd, ni = n, ri = r)``; for lower-is-better measures the
-    sign is flipped. References: Becker (1988), Br J Math Stat Psychol 41:257-278;
+    1e308) is None; degenerate cells never raise, and metafor's sign convention is in the
+    module docstring. References: Becker (1988), Br J Math Stat Psychol 41:257-278;
     Gibbons, Hedeker & Davis (1993), J Educ Stat 18:271-279; Morris (2008), Organ Res
     Methods 11:364-386; Viechtbauer (2010) metafor, J Stat Softw 36(3).
 
@@ -159,7 +163,23 @@ def prepost_from_summary(
     bsd = _sd(baseline_sd, "baseline_sd", nn)
     fsd = _sd(final_sd, "final_sd", nn)
     sdi = _sd(sd_improvement, "sd_improvement", nn)
+    r = _used_r(r_pre_post, nn, bsd, fsd)
+    wp = as_optional_real(wilcoxon_p, "wilcoxon_p")
+    if wp is not None and not 0.0 <= wp <= 1.0:
+        raise ValueError(f"wilcoxon_p must lie in [0, 1], got {wilcoxon_p!r}")
+    resp, rate, r_low, r_high = _responder_figures(responders, nn)
+    d_z, g_z, g_lo, g_hi, smcr, smcr_var = _standardized(nn, mi, bsd, sdi, r)
+    return PrePost(
+        n=nn, baseline_mean=bm, baseline_sd=bsd, final_mean=fm, final_sd=fsd, r_pre_post=r,
+        mean_improvement=mi, sd_improvement=sdi, d_z=d_z, g_z=g_z, g_z_ci_low=g_lo,
+        g_z_ci_high=g_hi, smcr=smcr, smcr_var=smcr_var, wilcoxon_p=wp, responders=resp,
+        responder_rate=rate, responder_ci_low=r_low, responder_ci_high=r_high,
+    )
 
+
+def _used_r(r_pre_post: Any, nn: int, bsd: float | None, fsd: float | None) -> float | None:
+    """``r_pre_post`` where :func:`prepost_from_summary` uses it (``n >= 3`` and both SDs
+    nonzero), checked and clipped to ``[-1, 1]``; None elsewhere."""
     r: float | None
     if nn < 3 or not bsd or not fsd:  # None or 0.0
         r = None
@@ -169,11 +189,12 @@ def prepost_from_summary(
             if abs(r) > 1.0 + _R_SLACK:
                 raise ValueError(f"r_pre_post must lie in [-1, 1], got {r_pre_post!r}")
             r = min(1.0, max(-1.0, r))
+    return r
 
-    wp = as_optional_real(wilcoxon_p, "wilcoxon_p")
-    if wp is not None and not 0.0 <= wp <= 1.0:
-        raise ValueError(f"wilcoxon_p must lie in [0, 1], got {wilcoxon_p!r}")
 
+def _responder_figures(responders: Any, nn: int) -> tuple:
+    """``(responders, rate, ci_low, ci_high)`` of a cell (Wilson CI), all None without
+    ``responders``."""
     resp: int | None = None
     rate = r_low = r_high = None
     if responders is not None:
@@ -182,7 +203,12 @@ def prepost_from_summary(
             raise ValueError(f"responders ({resp}) must not exceed n ({nn})")
         rate = resp / nn
         r_low, r_high = wilson(resp, nn)
+    return resp, rate, r_low, r_high
 
+
+def _standardized(nn: int, mi: float, bsd: float | None, sdi: float | None, r: float | None) -> tuple:
+    """``d_z``, ``g_z`` and its CI, ``smcr`` and ``smcr_var`` (the formulas of
+    :func:`prepost_from_summary`), None where undefined."""
     j = hedges_j(nn - 1)
     d_z = _finite_or_none(mi / sdi) if sdi else None
     g_z = _finite_or_none(j * d_z) if (j is not None and d_z is not None) else None
@@ -196,27 +222,7 @@ def prepost_from_summary(
         _finite_or_none(2.0 * (1.0 - r) / nn + smcr * smcr / (2.0 * nn))
         if (smcr is not None and r is not None) else None
     )
-    return PrePost(
-        n=nn,
-        baseline_mean=bm,
-        baseline_sd=bsd,
-        final_mean=fm,
-        final_sd=fsd,
-        r_pre_post=r,
-        mean_improvement=mi,
-        sd_improvement=sdi,
-        d_z=d_z,
-        g_z=g_z,
-        g_z_ci_low=g_lo,
-        g_z_ci_high=g_hi,
-        smcr=smcr,
-        smcr_var=smcr_var,
-        wilcoxon_p=wp,
-        responders=resp,
-        responder_rate=rate,
-        responder_ci_low=r_low,
-        responder_ci_high=r_high,
-    )
+    return d_z, g_z, g_lo, g_hi, smcr, smcr_var
 
 
 def _mean_sd(a: np.ndarray) -> tuple[float, float | None]:

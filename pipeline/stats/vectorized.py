@@ -220,17 +220,9 @@ def wilcoxon_p_from_ranks_arrays(
     >>> p.tolist()  # exact; normal approximation (ties, zeros); no test (every d is 0)
     [0.7333984375, 0.03589949554335443, nan]
     """
-    n = _counts_of(n_nonzero, "n_nonzero", 0)
+    n, z0, v, t = _rank_inputs(n_nonzero, v_plus, tie_term, zeros)
     size = n.size
-    z0 = _counts_of(zeros, "zeros", 0, size)
-    v = _finite(v_plus, "v_plus", size)
-    t = _finite(tie_term, "tie_term", size)
     nf = n.astype(np.float64)
-    _refuse(~((v >= 0.0) & (v <= nf * (nf + 1) / 2)), v, "v_plus", "must lie in [0, n(n+1)/2]")
-    _refuse(2.0 * v != np.floor(2.0 * v), v, "v_plus", "is a sum of (average) ranks, a multiple of 0.5")
-    _refuse((t < 0) | (t != np.floor(t)) | (t > nf * nf * nf - nf), t, "tie_term",
-            "must be sum(t^3 - t) over tie groups: an integer in [0, n^3 - n]")
-
     p = np.full(size, np.nan)
     tested = n > 0
     use_exact = (n < EXACT_MAX_N) if exact is None else np.full(size, bool(exact))
@@ -239,17 +231,7 @@ def wilcoxon_p_from_ranks_arrays(
     _refuse(on_exact & (n > EXACT_N_LIMIT), n, "n_nonzero",
             f"is above {EXACT_N_LIMIT}, where the exact test is not available")
 
-    table = on_exact & (n < EXACT_MAX_N)
-    if table.any():
-        offsets, lower, upper = _exact_tails()
-        k = n[table]
-        idx = offsets[k] + v[table].astype(np.int64)
-        # 2^n is a power of two: the same correctly rounded rational as the scalar code
-        p[table] = np.minimum(1.0, 2.0 * np.minimum(lower[idx], upper[idx]) / np.ldexp(1.0, k.astype(np.int32)))
-    big = on_exact & ~table
-    if big.any():  # only with exact=True: once per distinct (n, V), by the scalar code
-        pairs, inverse = np.unique(np.stack([n[big].astype(np.float64), v[big]], axis=1), axis=0, return_inverse=True)
-        p[big] = np.array([_exact_p(int(a), int(b)) for a, b in pairs])[inverse.ravel()]
+    _fill_exact(p, n, v, on_exact)
 
     normal = tested & ~on_exact
     if normal.any():
@@ -261,6 +243,39 @@ def wilcoxon_p_from_ranks_arrays(
         z = z / sigma
         p[normal] = 2.0 * np.minimum(ndtr(z), ndtr(-z))
     return p
+
+
+def _rank_inputs(n_nonzero: Any, v_plus: Any, tie_term: Any, zeros: Any) -> tuple[np.ndarray, ...]:
+    """The inputs of :func:`wilcoxon_p_from_ranks_arrays` as arrays (``n``, ``zeros``, ``V``,
+    ``tie_term``), checked in the scalar function's order."""
+    n = _counts_of(n_nonzero, "n_nonzero", 0)
+    size = n.size
+    z0 = _counts_of(zeros, "zeros", 0, size)
+    v = _finite(v_plus, "v_plus", size)
+    t = _finite(tie_term, "tie_term", size)
+    nf = n.astype(np.float64)
+    _refuse(~((v >= 0.0) & (v <= nf * (nf + 1) / 2)), v, "v_plus", "must lie in [0, n(n+1)/2]")
+    _refuse(2.0 * v != np.floor(2.0 * v), v, "v_plus", "is a sum of (average) ranks, a multiple of 0.5")
+    _refuse((t < 0) | (t != np.floor(t)) | (t > nf * nf * nf - nf), t, "tie_term",
+            "must be sum(t^3 - t) over tie groups: an integer in [0, n^3 - n]")
+    return n, z0, v, t
+
+
+def _fill_exact(p: np.ndarray, n: np.ndarray, v: np.ndarray, on_exact: np.ndarray) -> None:
+    """The exact p of the ``on_exact`` cells, written into ``p``: a lookup in the tabulated
+    tails for ``n < EXACT_MAX_N`` (:func:`_exact_tails`), else the scalar code once per
+    distinct (n, V)."""
+    table = on_exact & (n < EXACT_MAX_N)
+    if table.any():
+        offsets, lower, upper = _exact_tails()
+        k = n[table]
+        idx = offsets[k] + v[table].astype(np.int64)
+        # 2^n is a power of two: the same correctly rounded rational as the scalar code
+        p[table] = np.minimum(1.0, 2.0 * np.minimum(lower[idx], upper[idx]) / np.ldexp(1.0, k.astype(np.int32)))
+    big = on_exact & ~table
+    if big.any():  # only with exact=True: once per distinct (n, V), by the scalar code
+        pairs, inverse = np.unique(np.stack([n[big].astype(np.float64), v[big]], axis=1), axis=0, return_inverse=True)
+        p[big] = np.array([_exact_p(int(a), int(b)) for a, b in pairs])[inverse.ravel()]
 
 
 # --- every figure of a cell ---------------------------------------------------------------
@@ -369,22 +384,8 @@ def prepost_from_summary_arrays(
     bm = _finite(baseline_mean, "baseline_mean", size)
     fm = _finite(final_mean, "final_mean", size)
     mi = _finite(mean_improvement, "mean_improvement", size)
-    one = nn < 2  # a sample SD (n - 1 denominator) does not exist for one episode
-    sds = []
-    for values, name in ((baseline_sd, "baseline_sd"), (final_sd, "final_sd"), (sd_improvement, "sd_improvement")):
-        sd = _optional(values, name, size)
-        _refuse(sd < 0, sd, name, "must be >= 0")
-        sd[one] = np.nan
-        sds.append(sd)
-    bsd, fsd, sdi = sds
-
-    r = _array(r_pre_post, "r_pre_post", size) if r_pre_post is not None else np.full(size, np.nan)
-    used = (nn >= 3) & (bsd > 0) & (fsd > 0)  # NaN compares False: None or 0.0 in the scalar
-    r[~used] = np.nan
-    _refuse(np.isinf(r), r, "r_pre_post", "must be a finite number")
-    _refuse(np.abs(r) > 1.0 + _R_SLACK, r, "r_pre_post", "must lie in [-1, 1]")
-    r = np.minimum(1.0, np.maximum(-1.0, r))  # NaN stays NaN
-
+    bsd, fsd, sdi = _sds(nn, baseline_sd, final_sd, sd_improvement)
+    r = _used_r(r_pre_post, nn, bsd, fsd)
     wp = _optional(wilcoxon_p, "wilcoxon_p", size)
     _refuse((wp < 0.0) | (wp > 1.0), wp, "wilcoxon_p", "must lie in [0, 1]")
 
@@ -394,7 +395,45 @@ def prepost_from_summary_arrays(
     nf = nn.astype(np.float64)
     rate = resp / nf
     r_low, r_high = wilson_arrays(resp, nn)
+    d_z, g_z, g_lo, g_hi, smcr, smcr_var = _standardized(nf, mi, bsd, sdi, r)
+    return PrePostArrays(
+        n=nn, baseline_mean=bm, baseline_sd=bsd, final_mean=fm, final_sd=fsd, r_pre_post=r,
+        mean_improvement=mi, sd_improvement=sdi, d_z=d_z, g_z=g_z, g_z_ci_low=g_lo, g_z_ci_high=g_hi,
+        smcr=smcr, smcr_var=smcr_var, wilcoxon_p=wp, responders=resp, responder_rate=rate,
+        responder_ci_low=r_low, responder_ci_high=r_high,
+    )
 
+
+def _sds(nn: np.ndarray, *values: Any) -> list[np.ndarray]:
+    """``baseline_sd``, ``final_sd`` and ``sd_improvement`` as arrays (NaN = missing), checked
+    ``>= 0``; NaN where ``n < 2``."""
+    size = nn.size
+    one = nn < 2  # a sample SD (n - 1 denominator) does not exist for one episode
+    sds = []
+    for values_, name in zip(values, ("baseline_sd", "final_sd", "sd_improvement")):
+        sd = _optional(values_, name, size)
+        _refuse(sd < 0, sd, name, "must be >= 0")
+        sd[one] = np.nan
+        sds.append(sd)
+    return sds
+
+
+def _used_r(r_pre_post: Any, nn: np.ndarray, bsd: np.ndarray, fsd: np.ndarray) -> np.ndarray:
+    """``r_pre_post`` where it is used (``n >= 3``, both SDs > 0), checked and clipped to
+    ``[-1, 1]``; NaN elsewhere."""
+    size = nn.size
+    r = _array(r_pre_post, "r_pre_post", size) if r_pre_post is not None else np.full(size, np.nan)
+    used = (nn >= 3) & (bsd > 0) & (fsd > 0)  # NaN compares False: None or 0.0 in the scalar
+    r[~used] = np.nan
+    _refuse(np.isinf(r), r, "r_pre_post", "must be a finite number")
+    _refuse(np.abs(r) > 1.0 + _R_SLACK, r, "r_pre_post", "must lie in [-1, 1]")
+    return np.minimum(1.0, np.maximum(-1.0, r))  # NaN stays NaN
+
+
+def _standardized(nf: np.ndarray, mi: np.ndarray, bsd: np.ndarray, sdi: np.ndarray,
+                  r: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``d_z``, ``g_z`` and its CI, ``smcr`` and ``smcr_var`` of every cell (the formulas of
+    :func:`prepost_from_summary_arrays`), NaN where undefined or not finite."""
     j = hedges_j_array(nf - 1.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         d_z = _nonfinite_to_nan(np.where(sdi > 0, mi / sdi, np.nan))
@@ -404,12 +443,7 @@ def prepost_from_summary_arrays(
         g_hi = _nonfinite_to_nan(g_z + half)
         smcr = _nonfinite_to_nan(np.where(bsd > 0, j * mi / bsd, np.nan))
         smcr_var = _nonfinite_to_nan(2.0 * (1.0 - r) / nf + smcr * smcr / (2.0 * nf))
-    return PrePostArrays(
-        n=nn, baseline_mean=bm, baseline_sd=bsd, final_mean=fm, final_sd=fsd, r_pre_post=r,
-        mean_improvement=mi, sd_improvement=sdi, d_z=d_z, g_z=g_z, g_z_ci_low=g_lo, g_z_ci_high=g_hi,
-        smcr=smcr, smcr_var=smcr_var, wilcoxon_p=wp, responders=resp, responder_rate=rate,
-        responder_ci_low=r_low, responder_ci_high=r_high,
-    )
+    return d_z, g_z, g_lo, g_hi, smcr, smcr_var
 
 
 # --- Benjamini-Hochberg -------------------------------------------------------------------
