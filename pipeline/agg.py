@@ -26,6 +26,16 @@ TABLES = {
     "condition_episodes": ("int_episodes",),
     "benchmark_groups": ("int_episode_outcomes",),
 }
+# table -> the columns it is unique on (its grain; clinic_id first in every one)
+KEYS = {
+    "effect_cells": ("clinic_id", "condition_group", "frequency_band", "measure"),
+    "improvement_counts": ("clinic_id", "condition_group", "frequency_band", "measure", "magnitude"),
+    "trend_cells": ("clinic_id", "condition_group", "measure", "period"),
+    "duration_cells": ("clinic_id", "condition_group", "measure", "duration_band"),
+    "completeness_cells": ("clinic_id", "condition_group", "measure"),
+    "condition_episodes": ("clinic_id", "condition_group"),
+    "benchmark_groups": ("clinic_id", "measure", "condition_group", "age_band", "sex", "payer", "baseline"),
+}
 MACROS = ("aggregates/macro_scaled", "aggregates/macro_outcome_sums")
 # The tables with a floating-point sum (sessions per week, session minutes): built on one thread.
 FLOAT_SUMS = ("effect_cells", "duration_cells")

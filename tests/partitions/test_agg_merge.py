@@ -98,6 +98,17 @@ def test_agg_tables_carry_no_patient_episode_or_date(site):
                            "where table_schema = 'agg'").fetchall()
     finally:
         con.close()
-    assert {t for t, _, _ in cols} == set(agg.TABLES)
+    assert {t for t, _, _ in cols} == set(agg.TABLES) == set(agg.KEYS)
     assert all(any(c == "clinic_id" for t2, c, _ in cols if t2 == t) for t in agg.TABLES)
     assert not [c for _, c, ty in cols if "patient" in c or "episode_id" in c or "date" in c or ty in ("DATE", "TIMESTAMP")]
+
+
+def test_agg_tables_are_unique_on_their_keys(site):
+    con = duckdb.connect(str(site), read_only=True)
+    try:
+        for table, keys in agg.KEYS.items():
+            frame = con.execute(f"select * from agg.{table}").df()
+            assert len(frame) > 0, table
+            assert grain.duplicate_keys(frame, keys).empty, table
+    finally:
+        con.close()
