@@ -14,22 +14,19 @@ run completes.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import logging
 import os
-import signal
 import sys
 import tempfile
-import threading
 import time
 import traceback
 import uuid
 import warnings
 import webbrowser
-from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.errors import OutcomesError
+from pipeline.stopping import RunStopper, Stopped, stoppable_warehouse
 
 log = logging.getLogger("outcomes")
 
@@ -39,22 +36,6 @@ log = logging.getLogger("outcomes")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 DEMO_DEFAULTS = {"clinics": 8, "patients": 3000, "seed": 7}
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-STOP_RAISE_SECONDS = 1.0  # after a stop signal: then stop the run's Python code too, not only its queries
-STOP_GRACE_SECONDS = 10.0  # after a stop signal: the longest wait for the run's steps to stop
-
-
-class Stopped(KeyboardInterrupt):
-    """A run stopped by a signal (SIGINT or SIGTERM)."""
-
-    def __init__(self, signum: int = signal.SIGINT):  # no argument when raised in the worker thread
-        super().__init__(signum)
-        self.signum = signum
-
-    def sentence(self) -> str:
-        return (f"stopped by {signal.Signals(self.signum).name}; the warehouse is consistent, "
-                "the next run takes up where this one stopped")
-
 
 def _positive(text: str) -> int:
     try:
@@ -150,126 +131,6 @@ def _failure(result) -> tuple[str | None, str, str | None]:
     return None, "the run failed", None
 
 
-class _RunStopper:
-    """SIGINT and SIGTERM while ``outcomes run`` runs: stop it within seconds, consistently.
-
-    The Dagster job runs in a worker thread, so the signals reach these handlers, never
-    Dagster's: on the main thread ``execute_in_process`` installs its own, which turn SIGTERM
-    into SIGINT, only set a flag outside a step, and inside one raise an error that a running
-    DuckDB query turns into a plain step failure ("Query interrupted"; the other steps then went
-    on and the run ended as an internal error). Here a signal interrupts every open warehouse
-    connection (``con.interrupt()``: a query stops at once, and its transaction is rolled back),
-    makes every later step fail as it opens its connection, and after STOP_RAISE_SECONDS raises
-    ``Stopped`` in the worker's Python code too. Outside the job (before, after) the handler
-    raises ``Stopped`` in the main thread.
-    """
-
-    def __init__(self):
-        self.signum: int | None = None
-        self.stopped_at: float | None = None
-        self.worker: threading.Thread | None = None
-        self.stopping = threading.Event()
-        self.lock = threading.RLock()  # also taken by the handler, on the thread it may interrupt
-        self.connections: set = set()
-        self._previous: dict = {}
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = {s: signal.signal(s, self._handle) for s in STOP_SIGNALS}
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for s, handler in self._previous.items():
-            signal.signal(s, handler)
-
-    def _handle(self, signum: int, frame) -> None:
-        if self.signum is None:
-            self.signum, self.stopped_at = signum, time.monotonic()
-        if self.worker is None or not self.worker.is_alive():
-            raise Stopped(self.signum)
-        self.stopping.set()
-        self.interrupt_queries()
-
-    def interrupt_queries(self) -> None:
-        with self.lock:
-            for con in list(self.connections):
-                try:
-                    con.interrupt()
-                except Exception:  # noqa: BLE001 - a connection closing meanwhile
-                    pass
-
-    def check(self) -> None:
-        if self.stopping.is_set():
-            raise Stopped(self.signum)
-
-    def raise_in_worker(self) -> None:
-        """Raise ``Stopped`` in the worker thread's Python code (its next bytecode)."""
-        if self.worker is not None and self.worker.ident is not None:
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.worker.ident), ctypes.py_object(Stopped))
-
-    def run(self, work) -> dict:
-        """Run ``work(outcome)`` in the worker thread; returns its outcome, or what is known of
-        it when the worker did not stop within STOP_GRACE_SECONDS of a signal."""
-        outcome: dict = {}
-
-        def target():
-            try:
-                try:
-                    work(outcome)
-                except BaseException as exc:  # noqa: BLE001 - the main thread reports it
-                    outcome.setdefault("error", exc)
-            except BaseException:  # noqa: BLE001 - a late Stopped while recording the outcome
-                pass
-
-        self.worker = threading.Thread(target=target, name="outcomes-run", daemon=True)
-        self.worker.start()
-        raised = False
-        while self.worker.is_alive():
-            self.worker.join(0.1)
-            if self.stopped_at is None:
-                continue
-            waited = time.monotonic() - self.stopped_at
-            self.interrupt_queries()  # also the queries started since
-            if waited > STOP_RAISE_SECONDS and not raised:
-                self.raise_in_worker()
-                raised = True
-            if waited > STOP_GRACE_SECONDS:
-                outcome["abandoned"] = True
-                break
-        return outcome
-
-    @contextmanager
-    def connection(self, con):
-        """Register a warehouse connection of a step, so that a stop interrupts its queries."""
-        self.check()
-        with self.lock:
-            self.connections.add(con)
-        try:
-            self.check()
-            yield con
-        finally:
-            with self.lock:
-                self.connections.discard(con)
-
-
-def _stoppable_warehouse(resource, stopper: _RunStopper):
-    """The run's warehouse resource, whose connections the stopper can interrupt."""
-    from dagster_duckdb import DuckDBResource
-
-    class StoppableWarehouse(DuckDBResource):
-        @contextmanager
-        def get_connection(self):
-            stopper.check()
-            with DuckDBResource.get_connection(self) as con:
-                try:
-                    with stopper.connection(con):
-                        yield con
-                finally:
-                    con.close()  # also on an error: a connection left open would hold the file
-
-    return StoppableWarehouse(database=resource.database, connection_config=resource.connection_config)
-
-
 def _record_end(wh: Path, memory_limit: str | None, run_id: str, status: str,
                 step: str | None = None, reason: str | None = None) -> None:
     """Record how the run ended in audit.runs; a warehouse that cannot be opened now (another
@@ -289,7 +150,7 @@ def _record_end(wh: Path, memory_limit: str | None, run_id: str, status: str,
 def cmd_run(args) -> int:
     if getattr(args, "shards", 1) > 1:
         return _run_shards(args)
-    with _RunStopper() as stopper:
+    with RunStopper() as stopper:
         try:
             return _run(args, stopper)
         except Stopped:
@@ -300,7 +161,7 @@ def cmd_run(args) -> int:
             raise
 
 
-def _run(args, stopper: _RunStopper) -> int:
+def _run(args, stopper: RunStopper) -> int:
     """``outcomes run``: record the run's start, execute the asset job in the worker thread,
     record how it ended; then the summary."""
     inbox, wh, reports_dir = _inbox(args), Path(args.warehouse), Path(args.reports)
@@ -349,7 +210,7 @@ def _begin(wh: Path, memory_limit: str | None, run_id: str) -> None:
         con.close()
 
 
-def _job(args, inbox: Path, wh: Path, reports_dir: Path, stopper: _RunStopper):
+def _job(args, inbox: Path, wh: Path, reports_dir: Path, stopper: RunStopper):
     """The implicit asset job of the definitions on these paths and settings, and its resources
     (the warehouse, stoppable). Dagster is imported here, not by the other commands."""
     from pipeline.definitions import build_definitions
@@ -358,10 +219,10 @@ def _job(args, inbox: Path, wh: Path, reports_dir: Path, stopper: _RunStopper):
                                   ("episode_gap_days", args.episode_gap_days)) if v is not None}
     defs = build_definitions(str(inbox), str(wh), str(reports_dir), memory_limit=args.memory_limit, **settings)
     job = defs.resolve_implicit_global_asset_job_def()
-    return job, {"warehouse_db": _stoppable_warehouse(defs.resources["warehouse_db"], stopper)}
+    return job, {"warehouse_db": stoppable_warehouse(defs.resources["warehouse_db"], stopper)}
 
 
-def _execute(job, resources: dict, run_id: str, stopper: _RunStopper) -> dict:
+def _execute(job, resources: dict, run_id: str, stopper: RunStopper) -> dict:
     """Execute the job in process on an ephemeral instance, in the stopper's worker thread; the
     outcome holds the result, the steps' seconds (start-up first) and the unfinished steps."""
     import dagster as dg
@@ -386,7 +247,7 @@ def _execute(job, resources: dict, run_id: str, stopper: _RunStopper) -> dict:
         log.removeFilter(first_batch)
 
 
-def _end(outcome: dict, stopper: _RunStopper, wh: Path, memory_limit: str | None, run_id: str) -> None:
+def _end(outcome: dict, stopper: RunStopper, wh: Path, memory_limit: str | None, run_id: str) -> None:
     """Record how the run ended in audit.runs; raise what stopped or failed it."""
     result = outcome.get("result")
     if stopper.signum is not None and not (result is not None and result.success):

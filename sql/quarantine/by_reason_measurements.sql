@@ -2,7 +2,7 @@
 with reasons as (
     select unnest(reasons) as reason, _row_number from quarantine.measurements
 )
-select reason, count(*) as n, list(_row_number order by _row_number)[1:$first_rows] as first_rows
+select reason, count(*) as n, list_slice(list(_row_number order by _row_number), 1, $first_rows) as first_rows
 from reasons
 group by reason
 order by n desc, reason

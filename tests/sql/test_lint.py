@@ -20,14 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SQL = ROOT / "sql"
 CONFIG = ROOT / ".sqlfluff"
 
-# Files of the layers other helpers own that fail today, with the rules they fail. The lead
-# removes an entry once its file is fixed (the test says so when a listed file passes).
-KNOWN_FAILURES: dict[str, set[str]] = {
-    # DuckDB's list slice with a bound parameter, list(...)[1:$first_rows], which sqlfluff's lexer
-    # cannot read; list_slice(list(...), 1, $first_rows) gives the same rows and lints clean
-    "quarantine/by_reason_measurements.sql": {"LXR", "PRS"},
-    "quarantine/by_reason_sessions.sql": {"LXR", "PRS"},
-}
+# Files known to fail, with the rules they fail (none now; the test says when a listed file passes).
+KNOWN_FAILURES: dict[str, set[str]] = {}
 
 _linter = None
 
