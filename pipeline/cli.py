@@ -227,6 +227,8 @@ def _execute(job, resources: dict, run_id: str, stopper: RunStopper) -> dict:
     outcome holds the result, the steps' seconds (start-up first) and the unfinished steps."""
     import dagster as dg
 
+    from pipeline import provenance
+
     first_batch = _FirstBatch()
 
     def work(outcome: dict) -> None:
@@ -237,7 +239,7 @@ def _execute(job, resources: dict, run_id: str, stopper: RunStopper) -> dict:
                     run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
                 )
             finally:
-                outcome["steps"], outcome["unfinished"] = _step_seconds(instance, run_id, unfinished=True)
+                outcome["steps"], outcome["unfinished"] = provenance.step_seconds(instance, run_id, unfinished=True)
                 outcome["steps"] = _with_start_up(outcome["steps"], first_batch, instance, run_id)
 
     log.addFilter(first_batch)
@@ -318,25 +320,6 @@ def _with_start_up(steps: dict, first_batch: _FirstBatch, instance, run_id: str)
                                  if e.dagster_event is not None and e.dagster_event.event_type_value == "STEP_START"),
                                 default=None)
     return {"start-up": end - _process_started(), **steps} if end else steps
-
-
-def _step_seconds(instance, run_id: str, unfinished: bool = False):
-    """Wall-clock seconds of each step of a run (asset or check), in execution order; with
-    ``unfinished``, also the steps that failed or never ended, in order."""
-    started, seconds, succeeded = {}, {}, set()
-    for entry in instance.all_logs(run_id):
-        event = entry.dagster_event
-        if event is None or event.step_key is None:
-            continue
-        if event.event_type_value == "STEP_START":
-            started[event.step_key] = entry.timestamp
-        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
-            seconds[event.step_key] = entry.timestamp - started[event.step_key]
-            if event.event_type_value == "STEP_SUCCESS":
-                succeeded.add(event.step_key)
-    if not unfinished:
-        return seconds
-    return seconds, [k for k in started if k not in succeeded]
 
 
 def _summary(wh: Path, reports_dir: Path, seconds: float, steps: dict[str, float] | None = None) -> None:

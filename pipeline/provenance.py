@@ -139,3 +139,23 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str = "succe
     failed or was stopped and the reason in one sentence."""
     run(con, "audit/run_finish", {"run_id": run_id, "finished_at": _now(), "status": status,
                                   "failed_step": failed_step, "reason": reason})
+
+
+def step_seconds(instance, run_id: str, unfinished: bool = False):
+    """Wall-clock seconds of each step of a Dagster run (asset or check), from the instance's event
+    log, in execution order (for the Steps line of ``outcomes run`` and the shard job); with
+    ``unfinished``, also the steps that failed or never ended, in order."""
+    started, seconds, succeeded = {}, {}, set()
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
+            seconds[event.step_key] = entry.timestamp - started[event.step_key]
+            if event.event_type_value == "STEP_SUCCESS":
+                succeeded.add(event.step_key)
+    if not unfinished:
+        return seconds
+    return seconds, [k for k in started if k not in succeeded]

@@ -135,20 +135,6 @@ def local_shard_job() -> dg.JobDefinition:
     return shard_job(settings=ShardSettings())
 
 
-def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
-    """Wall seconds of each step of a run that succeeded, by step key."""
-    started, seconds = {}, {}
-    for entry in instance.all_logs(run_id):
-        event = entry.dagster_event
-        if event is None or event.step_key is None:
-            continue
-        if event.event_type_value == "STEP_START":
-            started[event.step_key] = entry.timestamp
-        elif event.event_type_value == "STEP_SUCCESS" and event.step_key in started:
-            seconds[event.step_key] = entry.timestamp - started[event.step_key]
-    return seconds
-
-
 def run_sharded(settings: ShardSettings, max_concurrent: int | None = None) -> tuple[float, dict[str, float]]:
     """Run the shard job on the multiprocess executor (at most ``max_concurrent`` steps at once,
     default one per shard); its wall seconds and each step's."""
@@ -168,5 +154,5 @@ def run_sharded(settings: ShardSettings, max_concurrent: int | None = None) -> t
                                     raise_on_error=False)
             if not result.success:
                 raise OutcomesError(_failure(result))
-            steps = _step_seconds(instance, result.run_id)
+            steps = provenance.step_seconds(instance, result.run_id)
     return time.perf_counter() - started, steps

@@ -42,10 +42,15 @@ def rows(con, query, params=None):
     return con.execute(query, params or {}).fetchall()
 
 
-def build_marts(con, settings: contract.Settings = contract.Settings()) -> None:
-    """Everything after staging, as a run builds it: intermediate, agg, then the marts from agg."""
+def build_episodes(con, settings: contract.Settings = contract.Settings()) -> None:
+    """The episode layer from staging, and marts.episode_outcomes over it."""
     intermediate.build_episodes(con, settings)
     intermediate.build_episode_outcomes(con)
     marts.build_episode_outcomes(con)
+
+
+def build_marts(con, settings: contract.Settings = contract.Settings()) -> None:
+    """Everything after staging, as a run builds it: intermediate, agg, then the marts from agg."""
+    build_episodes(con, settings)
     agg.build_all(con)
     marts.build_all(con, settings)

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from pipeline import cohorts, contract, intermediate, marts, stats
+from pipeline import cohorts, contract, stats
+from tests.sql.conftest import build_episodes
 
 
 def test_every_published_column_has_the_contracts_words(con):
-    intermediate.build_episodes(con, contract.Settings())
-    intermediate.build_episode_outcomes(con)
-    marts.build_episode_outcomes(con)
+    build_episodes(con)
     mart = [r[0] for r in con.execute("describe marts.episode_outcomes").fetchall()]
     figures = [f.name for f in fields(stats.PrePost)] + ["q_value", "suppressed"]
     for column in mart + figures:

@@ -5,17 +5,12 @@ import datetime as dt
 
 import pytest
 
-from pipeline import contract, intermediate, marts
-from tests.sql.conftest import add_scores, add_sessions, build_marts, rows
+from pipeline import contract
+from tests.sql.conftest import add_scores, add_sessions, build_episodes, build_marts, rows
 
 D = dt.date
 SETTINGS = contract.Settings()
 
-
-def build(con):
-    intermediate.build_episodes(con, SETTINGS)
-    intermediate.build_episode_outcomes(con)
-    marts.build_episode_outcomes(con)
 
 
 def test_condition_group_uses_longest_prefix_and_ignores_the_dot(con):
@@ -29,7 +24,7 @@ def test_condition_group_uses_longest_prefix_and_ignores_the_dot(con):
         ("c1", "p007", "s7", D(2026, 1, 5), "M7918", 60),
         ("c1", "p008", "s8", D(2026, 1, 5), "G44209", 60),
     ])
-    build(con)
+    build_episodes(con, SETTINGS)
     got = dict(rows(con, "select session_id, condition_group from intermediate.int_sessions"))
     assert got == {
         "s1": "low_back_pain", "s2": "neck_pain", "s3": "neck_pain", "s4": "shoulder_pain",
@@ -44,7 +39,7 @@ def test_a_gap_of_more_than_60_days_starts_a_new_episode(con):
         ("c1", "p001", "s3", D(2026, 5, 2), "M545", 60),   # 61 days later: new episode
         ("c1", "p001", "s4", D(2026, 5, 2), "M542", 60),   # another condition: its own episode
     ])
-    build(con)
+    build_episodes(con, SETTINGS)
     got = rows(con, "select session_id, episode_id from intermediate.int_episode_sessions order by session_id")
     assert got == [
         ("s1", "derived-low_back_pain-1"), ("s2", "derived-low_back_pain-1"),
@@ -57,7 +52,7 @@ def test_the_clinics_episode_id_wins_over_the_gap_rule(con):
         ("c1", "p001", "s1", 0, "M545", 60, "E1"),
         ("c1", "p001", "s2", 200, "M545", 60, "E1"),
     ])
-    build(con)
+    build_episodes(con, SETTINGS)
     assert rows(con, "select episode_id, sessions, span_days from intermediate.int_episodes") == [("E1", 2, 200)]
 
 
@@ -70,7 +65,7 @@ def test_the_clinics_episode_id_wins_over_the_gap_rule(con):
 ])
 def test_frequency_is_measured_from_the_dates(con, days_between, sessions, band):
     add_sessions(con, [("c1", "p001", f"s{i}", d, "M545", 60) for i, d in enumerate(days_between)])
-    build(con)
+    build_episodes(con, SETTINGS)
     assert rows(con, "select sessions, frequency_band from intermediate.int_episodes") == [(sessions, band)]
 
 
@@ -82,7 +77,7 @@ def test_band_boundaries_are_inclusive_below(con):
         *[("c1", "pB", f"b{i}", d, "M545", 60) for i, d in enumerate([0, 10, 20, 28])],
         *[("c1", "pC", f"c{i}", d, "M545", 60) for i, d in enumerate([0, 20])],
     ])
-    build(con)
+    build_episodes(con, SETTINGS)
     got = dict(rows(con, "select patient_id, frequency_band from intermediate.int_episodes"))
     assert got == {"pA": "twice_weekly", "pB": "weekly", "pC": "fortnightly"}
 
@@ -103,7 +98,7 @@ def test_baseline_is_the_first_pre_and_final_the_last_post(con):
         ("c1", "s3", "psfs", "pre", 6.5),        # no post after baseline: last score of any timepoint
         ("c1", "s1", "ndi", "pre", 20.0),        # a single score: no outcome row
     ])
-    build(con)
+    build_episodes(con, SETTINGS)
     got = rows(con, "select measure, baseline, final, improvement, responder from marts.episode_outcomes order by measure")
     assert got == [("pain_nrs", 7.0, 3.0, 4.0, True), ("psfs", 3.0, 6.5, 3.5, True)]
     series = rows(con, "select measure, scores, baseline, final from intermediate.int_episode_measures order by measure")
@@ -119,7 +114,7 @@ def test_responder_means_improvement_of_at_least_the_mcid(con):
         ("c1", "s1", "pain_nrs", "pre", 7.0), ("c1", "s2", "pain_nrs", "post", 5.0),   # 2 = MCID
         ("c1", "s3", "pain_nrs", "pre", 7.0), ("c1", "s4", "pain_nrs", "post", 5.5),   # 1.5 < MCID
     ])
-    build(con)
+    build_episodes(con, SETTINGS)
     assert rows(con, "select patient_id, improvement, responder from marts.episode_outcomes order by 1") == [
         ("p001", 2.0, True), ("p002", 1.5, False)]
 

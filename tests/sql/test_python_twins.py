@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pipeline import contract, intermediate, marts, stats
+from pipeline import contract, stats
 from pipeline.demo.assumptions import ICD10_CODES, SUBSEQUENT_ENCOUNTER
-from tests.sql.conftest import add_scores, add_sessions, rows
+from tests.sql.conftest import add_scores, add_sessions, build_episodes, rows
 
 D = dt.date
 SETTINGS = contract.Settings()
 
-
-def build(con):
-    intermediate.build_episodes(con, SETTINGS)
-    intermediate.build_episode_outcomes(con)
-    marts.build_episode_outcomes(con)
 
 
 def test_condition_group_of_python_is_the_sqls(con):
@@ -34,7 +29,7 @@ def test_condition_group_of_python_is_the_sqls(con):
     spelled = {c.replace(".", "").upper(): c for c in codes}
     staged = sorted(spelled)
     add_sessions(con, [("c1", f"p{i:04d}", f"s{i}", D(2026, 1, 5), code, 60) for i, code in enumerate(staged)])
-    build(con)
+    build_episodes(con, SETTINGS)
     sql = dict(rows(con, "select condition_code, condition_group from intermediate.int_sessions"))
     assert len(sql) == len(staged)
     python = {code: contract.condition_group(spelled[code]) for code in staged}
@@ -53,7 +48,7 @@ def test_frequency_band_of_python_is_the_sqls(con):
         assert days[-1] == span
         sessions += [("c1", f"p{i:04d}", f"s{i}-{k}", day, "M545", 60, f"E{i}") for k, day in enumerate(days)]
     add_sessions(con, sessions)
-    build(con)
+    build_episodes(con, SETTINGS)
     got = rows(con, "select episode_id, sessions_per_week, frequency_band from intermediate.int_episodes")
     assert len(got) == len(SCHEDULES)
     for episode, spw, band in got:
@@ -76,7 +71,7 @@ def test_responder_rule_of_python_is_the_sqls(con):
             scores += [("c1", f"s{i}a", measure, "pre", baseline), ("c1", f"s{i}b", measure, "post", final)]
     add_sessions(con, sessions)
     add_scores(con, scores)
-    build(con)
+    build_episodes(con, SETTINGS)
     for measure, values in pairs.items():
         sql = rows(con, "select baseline, final, responder from marts.episode_outcomes where measure = $m "
                         "order by patient_id", {"m": measure})
