@@ -137,7 +137,9 @@ def test_a_failing_build_rolls_back(sites, tmp_path, monkeypatch):
 def test_a_site_warehouse_is_not_a_hub(sites, tmp_path):
     db = tmp_path / "a.duckdb"
     con = warehouse.connect(db)
-    con.execute("create or replace table staging.sessions as select 's1' as session_id")  # one staged row
+    warehouse.ensure_schema(con)
+    con.execute("insert into staging.sessions (clinic_id, patient_id, session_id, condition_code, duration_min, "
+                "_batch_id, _row_number) values ('c1', 'p1', 's1', 'M545', 45, 'c1-2026-01', 1)")  # one staged row
     con.close()
     with pytest.raises(AggregatesError, match="is a site's warehouse"):
         merge.merge([sites["b"]], db)
