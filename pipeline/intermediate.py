@@ -37,7 +37,7 @@ def _clinic_chunks(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
     1.7x the CPU of doing it in four chunks (docs/scaling.md)."""
     chunks: list[list[str]] = [[]]
     size = 0
-    for clinic, sessions in run(con, "intermediate/clinic_sessions"):
+    for clinic, sessions in run(con, "intermediate/operations/clinic_sessions"):
         if chunks[-1] and size + sessions > CHUNK_SESSIONS:
             chunks.append([])
             size = 0
@@ -55,9 +55,9 @@ def build_episodes(con: duckdb.DuckDBPyConnection, settings: contract.Settings) 
     run(con, "intermediate/int_sessions")
     run(con, "intermediate/int_episode_sessions", {"gap_days": settings.episode_gap_days})
     run(con, "intermediate/int_episodes", band_params())
-    run(con, "intermediate/create_int_episode_measures")
+    run(con, "intermediate/int_episode_measures")
     for clinics in _clinic_chunks(con):
-        run(con, "intermediate/int_episode_measures", {"clinics": clinics})
+        run(con, "intermediate/operations/insert_int_episode_measures", {"clinics": clinics})
     counts = {t: count(con, "intermediate", t) for t in ("int_episode_sessions", "int_episodes", "int_episode_measures")}
     counts["int_sessions"] = counts["int_episode_sessions"]  # the same sessions (counting the view would compute it)
     log.info("[episodes] %d sessions in %d episodes; %d episode x measure series",
