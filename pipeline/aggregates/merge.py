@@ -28,7 +28,7 @@ from pipeline.aggregates.export import AUDIT_PARTS, load_reference, package_regi
 from pipeline.aggregates.format import Aggregates, AggregatesError
 
 log = logging.getLogger("outcomes")
-HUB_DDL = ("exchange/ddl_sites", "exchange/ddl_site_quarantine_reasons", "exchange/ddl_site_quarantine_rows")
+HUB_DDL = ("exchange/ddl_sites",)  # the sites' quarantine counts: audit tables of every warehouse (sql/ddl)
 TYPE = re.compile(r"^[A-Z][A-Z0-9_]*(\(\d{1,2}(, ?\d{1,2})?\))?(\[\])?$")
 IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 # audit part -> (hub table, the columns the hub fills itself: name -> SQL expression)

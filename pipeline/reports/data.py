@@ -333,13 +333,12 @@ def load(con: duckdb.DuckDBPyConnection, run_id: str, settings: contract.Setting
     """Read every table the reports use (the optional marts only when they exist)."""
     optional = {name: query(con, name) if table_exists(con, "marts", name) else None for name in OPTIONAL_MARTS}
     # a hub (pipeline/aggregates) has no quarantined rows of its own, only the merged sites' counts
-    quarantine_sql = "exchange/" if table_exists(con, "audit", "site_quarantine_reasons") else "reports/"
     data = ReportData(
         settings=settings, run_id=run_id, generated_at=datetime.now(timezone.utc).replace(tzinfo=None),
         effects=query(con, "effect_sizes"), completeness=query(con, "completeness"),
         measures=query(con, "measures"), batches=query(con, "batches"),
-        batch_files=query(con, "batch_files"), quarantine=frame(con, quarantine_sql + "quarantine_reasons"),
-        quarantine_rows=frame(con, quarantine_sql + "quarantine_rows").rename(columns={"rows": "rows_quarantined"}),
+        batch_files=query(con, "batch_files"), quarantine=frame(con, "reports/quarantine_reasons"),
+        quarantine_rows=frame(con, "reports/quarantine_rows").rename(columns={"rows": "rows_quarantined"}),
         checks=query(con, "checks"), runs=query(con, "runs"),
         pooled=optional["pooled_effects"], dose=optional["dose_response"],
         dose_points=optional["dose_response_points"], benchmarks=optional["clinic_benchmarks"],
