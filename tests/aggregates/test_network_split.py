@@ -114,7 +114,7 @@ def test_three_sites_merged_equal_the_single_run(network):
     for name in ("quarantine_rows", "quarantine_reasons"):  # the data-quality page's counts, from the sites
         con, single = duckdb.connect(str(hub), read_only=True), duckdb.connect(str(root / "single.duckdb"), read_only=True)
         try:
-            pd.testing.assert_frame_equal(frame(con, f"exchange/{name}"), frame(single, f"reports/{name}"))
+            pd.testing.assert_frame_equal(frame(con, f"reports/{name}"), frame(single, f"reports/{name}"))
             assert len(frame(single, f"reports/{name}")) > 0
         finally:
             con.close()
