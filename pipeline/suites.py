@@ -215,7 +215,15 @@ def warm_up() -> threading.Thread:
     """Import great-expectations and build its context in a background thread, so that the
     suites find it built: ``outcomes run`` starts it when receiving accepts its first batch, and
     the ~3 s of importing overlap receiving and staging, which spend most of their time in
-    DuckDB (outside Python's lock). An import error is left for the suites to report."""
+    DuckDB (outside Python's lock). An import error is left for the suites to report.
+
+    sqlalchemy.orm is imported first, here, in the caller's thread: great-expectations imports
+    it, and so does Dagster's event log lazily in the middle of a partitioned step; two threads
+    importing that package (whose modules import each other) at once can hand one of them a
+    partially initialized module ("partially initialized module 'sqlalchemy.orm.exc' has no
+    attribute 'UnmappedClassError'", seen in tests/partitions/test_agg_merge.py). ~0.4 s."""
+    import sqlalchemy.orm  # noqa: F401 - see above
+
     def target():
         try:
             _context()
