@@ -16,7 +16,9 @@ DESCRIPTIONS = {
     "duration_cells": "Per clinic x condition x measure x session-length band: the outcome sums and minutes.",
     "completeness_cells": "Per clinic x condition x measure: episodes scored, with a baseline, complete.",
     "condition_episodes": "Per clinic x condition: every episode, scored or not.",
-    "benchmark_groups": "Per clinic x measure x case-mix pattern x baseline: n, improvement sums, responders.",
+    "benchmark_moments": "Per clinic x measure x condition: the cross-products of the case-mix terms, improvement "
+                         "and responder (what the case-mix models need; no row per episode).",
+    "case_mix_counts": "Per clinic x measure x condition x age band x sex x payer x baseline band: episodes (no outcome).",
 }
 
 
@@ -35,4 +37,5 @@ trend_cells = _agg_asset("trend_cells")
 duration_cells = _agg_asset("duration_cells")
 completeness_cells = _agg_asset("completeness_cells")
 condition_episodes = _agg_asset("condition_episodes")
-benchmark_groups = _agg_asset("benchmark_groups")
+benchmark_moments = _agg_asset("benchmark_moments")
+case_mix_counts = _agg_asset("case_mix_counts")

@@ -91,9 +91,9 @@ def dose_response_mart(warehouse_db: DuckDBResource) -> dg.MaterializeResult:
 
 
 @dg.multi_asset(specs=[
-    dg.AssetSpec(BENCHMARKS, group_name="marts", kinds={"duckdb"}, deps=[AGG_KEYS["benchmark_groups"], EFFECT_SIZES],
+    dg.AssetSpec(BENCHMARKS, group_name="marts", kinds={"duckdb"}, deps=[AGG_KEYS["benchmark_moments"], AGG_KEYS["case_mix_counts"], EFFECT_SIZES],
                  description="Observed vs expected (risk-adjusted) improvement and responder rate per clinic."),
-    dg.AssetSpec(MODEL_FIT, group_name="marts", kinds={"duckdb"}, deps=[AGG_KEYS["benchmark_groups"]],
+    dg.AssetSpec(MODEL_FIT, group_name="marts", kinds={"duckdb"}, deps=[AGG_KEYS["benchmark_moments"], AGG_KEYS["case_mix_counts"]],
                  description="Fit of the network-wide case-mix models, per measure."),
 ])
 def clinic_benchmarks_mart(warehouse_db: DuckDBResource):

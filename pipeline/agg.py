@@ -24,7 +24,8 @@ TABLES = {
     "duration_cells": ("int_episode_outcomes",),
     "completeness_cells": ("int_episode_measures", "int_episodes"),
     "condition_episodes": ("int_episodes",),
-    "benchmark_groups": ("int_episode_outcomes",),
+    "benchmark_moments": ("int_episode_outcomes",),
+    "case_mix_counts": ("int_episode_outcomes",),
 }
 # table -> the columns it is unique on (its grain; clinic_id first in every one)
 KEYS = {
@@ -34,9 +35,10 @@ KEYS = {
     "duration_cells": ("clinic_id", "condition_group", "measure", "duration_band"),
     "completeness_cells": ("clinic_id", "condition_group", "measure"),
     "condition_episodes": ("clinic_id", "condition_group"),
-    "benchmark_groups": ("clinic_id", "measure", "condition_group", "age_band", "sex", "payer", "baseline"),
+    "benchmark_moments": ("clinic_id", "measure", "condition_group", "term_a", "term_b"),
+    "case_mix_counts": ("clinic_id", "measure", "condition_group", "age_band", "sex", "payer", "baseline_band"),
 }
-MACROS = ("aggregates/macro_scaled", "aggregates/macro_outcome_sums")
+MACROS = ("aggregates/macro_scaled", "aggregates/macro_outcome_sums", "aggregates/macro_baseline_band")
 # The tables with a floating-point sum (sessions per week, session minutes): built on one thread.
 FLOAT_SUMS = ("effect_cells", "duration_cells")
 
@@ -56,9 +58,12 @@ def one_thread(con: duckdb.DuckDBPyConnection):
         con.execute(f"set threads = {int(threads)}")
 
 
-def duration_params() -> dict:
+def params() -> dict:
+    """The bound parameters of the aggregates' SQL: the duration bands' upper ends and the
+    baseline bands of the responder model."""
     his = {band: hi for band, _, hi in contract.DURATION_BANDS}
-    return {"under_40_hi": his["under_40"], "d40_to_54_hi": his["40_to_54"], "d55_to_74_hi": his["55_to_74"]}
+    return {"under_40_hi": his["under_40"], "d40_to_54_hi": his["40_to_54"], "d55_to_74_hi": his["55_to_74"],
+            "bands": contract.BASELINE_BANDS}
 
 
 def build(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -70,9 +75,9 @@ def build(con: duckdb.DuckDBPyConnection, table: str) -> int:
         run(con, macro)
     if table in FLOAT_SUMS:
         with one_thread(con):
-            run(con, f"aggregates/{table}", duration_params())
+            run(con, f"aggregates/{table}", params())
     else:
-        run(con, f"aggregates/{table}", duration_params())
+        run(con, f"aggregates/{table}", params())
     rows = count(con, "agg", table)
     log.info("[aggregates] agg.%s: %d rows", table, rows)
     return rows

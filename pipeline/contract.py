@@ -53,6 +53,9 @@ AGE_BANDS = ("18-29", "30-44", "45-64", "65-89", "90+")
 SEXES = ("F", "M", "X", "U")
 PAYERS = ("self", "insurance", "workers_comp", "auto", "other")
 TIMEPOINTS = ("pre", "post")
+# The responder model's baseline covariate: this many equal parts of each measure's scale
+# (sql/aggregates/macro_baseline_band.sql), so that its patterns are counts, not episodes.
+BASELINE_BANDS = 5
 
 CLINIC_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 PATIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{4,64}$"

@@ -25,7 +25,7 @@ from pathlib import Path
 from pipeline.errors import OutcomesError
 
 FORMAT = "massage-outcomes-aggregates"
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 MANIFEST = "manifest.json"
 PART_DIR = "parts/"
 ZIP_MAGIC = b"PK\x03\x04"

@@ -10,8 +10,8 @@ clinic_trends          pipeline/marts/clinic_trends.py         agg.trend_cells, 
 pooled_effects         pipeline/marts/pooled_effects.py        effect_sizes
 dose_response_points   pipeline/marts/dose_response_points.py  effect_sizes, agg.effect_cells, agg.duration_cells
 dose_response          pipeline/marts/dose_response.py         dose_response_points
-clinic_benchmarks      pipeline/marts/clinic_benchmarks.py     agg.benchmark_groups, effect_sizes
-benchmark_model_fit    pipeline/marts/benchmark_model_fit.py   agg.benchmark_groups (same step as clinic_benchmarks)
+clinic_benchmarks      pipeline/marts/clinic_benchmarks.py     agg.benchmark_moments, agg.case_mix_counts, effect_sizes
+benchmark_model_fit    pipeline/marts/benchmark_model_fit.py   agg.benchmark_moments, agg.case_mix_counts (same step as clinic_benchmarks)
 =====================  ======================================  ==================================
 
 Each module's docstring names its grain, its inputs and the statistics.md section of each

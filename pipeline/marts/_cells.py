@@ -12,7 +12,7 @@ from pipeline import stats
 from pipeline.agg import one_thread
 from pipeline.warehouse import frame, run, table_frame
 
-MACROS = ("marts/macro_summed_outcomes", "marts/macro_summary_statistics")
+MACROS = ("marts/macro_summed_outcomes", "marts/macro_summary_statistics", "marts/macro_moment_points")
 SUMMARY = ("baseline_mean", "baseline_sd", "final_mean", "final_sd", "r_pre_post", "mean_improvement", "sd_improvement")
 
 

@@ -1,17 +1,21 @@
 """marts.benchmark_model_fit: the network-wide case-mix models of the risk-adjusted benchmarks,
 and how well they fit, per measure.
 
-Grain: one row per measure; unique on it. Input: agg.benchmark_groups summed over clinics into
-one row per measure x case-mix pattern (sql/marts/inputs/benchmark_patterns.sql). Models
-(statistics.md, "Risk-adjusted benchmarking"): expected improvement by OLS on baseline +
-condition group + age band + sex + payer (``stats.riskadjust.ols_grouped``), expected responder
-by logistic regression on the same (``stats.riskadjust.logistic_grouped``), both fitted on the
-grouped episodes (exact: episodes of a pattern share their design row). Figures: episodes,
-clinics, design_columns, parameters (rank), r2_improvement, rmse_improvement,
-pseudo_r2_responder (McFadden), covariates_constant, responder_model, note.
+Grain: one row per measure; unique on it. Inputs: agg.benchmark_moments summed over clinics
+per measure x condition group (sql/marts/inputs/benchmark_moments.sql) and agg.case_mix_counts
+summed over clinics (sql/marts/inputs/case_mix_patterns.sql): sufficient statistics, no row
+per episode. Models (statistics.md, "Risk-adjusted benchmarking"): expected improvement by
+least squares on baseline + condition group + age band + sex + payer, solved from the design's
+cross-products X'X and X'd (``stats.riskadjust.ols_moments``); expected responder by logistic
+regression on condition group + age band + sex + payer + baseline band (the baseline in
+``contract.BASELINE_BANDS`` equal parts of the scale, so that its covariate patterns are
+counts; ``stats.riskadjust.logistic_counts`` from the pattern counts and X'r). Both equal the
+models fitted on the episodes themselves. Figures: episodes, clinics, design_columns,
+parameters (rank), r2_improvement, rmse_improvement, pseudo_r2_responder (McFadden),
+covariates_constant, responder_model, note.
 
 Written in the step of marts.clinic_benchmarks (pipeline/marts/clinic_benchmarks.py), which
-scores each clinic against the expected values of :func:`case_mix_models`.
+scores each clinic with the coefficients and probabilities of :func:`case_mix_models`.
 """
 from __future__ import annotations
 
@@ -24,21 +28,86 @@ TABLE = "benchmark_model_fit"
 COLUMNS = ["measure", "episodes", "clinics", "design_columns", "parameters", "r2_improvement", "rmse_improvement",
            "pseudo_r2_responder", "covariates_constant", "responder_model", "note"]
 COVARIATES = ("condition_group", "age_band", "sex", "payer")
-PATTERN = ["condition_group", "age_band", "sex", "payer", "baseline"]
+PATTERN = ["condition_group", "age_band", "sex", "payer", "baseline_band"]
+FACTORS = ("age_band", "sex", "payer")  # the indicator terms of agg.benchmark_moments ('<factor>=<level>')
+OUTCOMES = ("improvement", "responder")
 
 
-def design(patterns: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """Intercept, baseline, and one-hot case-mix covariates (first level of each is the reference),
-    and the covariates that have one level only here (they add no column: nothing to adjust for)."""
-    parts = [np.ones((len(patterns), 1)), patterns[["baseline"]].to_numpy(float)]
-    constant = []
-    for col in COVARIATES:
-        levels = patterns[col].fillna("unknown").astype(str)
-        dummies = pd.get_dummies(levels, drop_first=True, dtype=float)
+def levels(patterns: pd.DataFrame, col: str) -> list[str]:
+    """A covariate's levels on this measure, sorted (the first is the reference level)."""
+    return sorted(patterns[col].fillna("unknown").astype(str).unique())
+
+
+def design(patterns: pd.DataFrame, covariates=(*COVARIATES, "baseline_band")) -> tuple[np.ndarray, list[str]]:
+    """The responder model's design, one row per pattern: intercept and one-hot covariates (first
+    level of each is the reference), and the covariates that have one level only here (they add
+    no column: nothing to adjust for)."""
+    parts, constant = [np.ones((len(patterns), 1))], []
+    for col in covariates:
+        dummies = pd.get_dummies(patterns[col].fillna("unknown").astype(str), drop_first=True, dtype=float)
         if dummies.shape[1] == 0:
             constant.append(col)
         parts.append(dummies.to_numpy())
     return np.hstack(parts), constant
+
+
+def linear_columns(patterns: pd.DataFrame) -> list[tuple[str, str]]:
+    """The least-squares model's design columns: (kind, level) for the intercept, the baseline,
+    and each non-reference level of condition group, age band, sex and payer."""
+    cols = [("intercept", ""), ("baseline", "")]
+    for col in COVARIATES:
+        cols += [(col, level) for level in levels(patterns, col)[1:]]
+    return cols
+
+
+def term(column: tuple[str, str], condition: str) -> str | None:
+    """The term of agg.benchmark_moments a design column is within the condition's episodes (a
+    condition's indicator is the intercept there, another condition's none)."""
+    kind, level = column
+    if kind in ("intercept", "baseline"):
+        return kind
+    if kind == "condition_group":
+        return "intercept" if level == condition else None
+    return f"{kind}={level}"
+
+
+def _lookup(moments: pd.DataFrame) -> dict[str, dict[tuple[str, str], float]]:
+    """Per condition, its cross-products by pair of terms, both orders."""
+    out: dict[str, dict[tuple[str, str], float]] = {}
+    for cond, a, b, v in moments[["condition_group", "term_a", "term_b", "value"]].itertuples(index=False):
+        entries = out.setdefault(cond, {})
+        entries[(a, b)] = entries[(b, a)] = float(v)
+    return out
+
+
+def _normal_equations(zz: dict, columns: list[tuple[str, str]], outcome: str) -> tuple[np.ndarray, np.ndarray]:
+    """X'X and X'<outcome> of the design columns, summed over the conditions' cross-products."""
+    p = len(columns)
+    xtx, xty = np.zeros((p, p)), np.zeros(p)
+    for cond, entries in zz.items():
+        terms = [term(c, cond) for c in columns]
+        for j, tj in enumerate(terms):
+            if tj is None:
+                continue
+            xty[j] += entries.get((tj, outcome), 0.0)
+            for k, tk in enumerate(terms):
+                if tk is not None:
+                    xtx[j, k] += entries.get((tj, tk), 0.0)
+    return xtx, xty
+
+
+def effective_coefficients(coef: np.ndarray, columns: list[tuple[str, str]], conditions: list[str]) -> pd.DataFrame:
+    """Per condition and term of agg.benchmark_moments, the coefficient its value is multiplied
+    by in an episode's expected improvement (the intercept's includes the condition's)."""
+    rows = []
+    for cond in conditions:
+        gamma: dict[str, float] = {}
+        for b, column in zip(coef, columns):
+            t = term(column, cond)
+            if t is not None:
+                gamma[t] = gamma.get(t, 0.0) + float(b)
+        rows += [(cond, t, g) for t, g in gamma.items()]
+    return pd.DataFrame(rows, columns=["condition_group", "term", "gamma"])
 
 
 def fit_note(columns: int, rank: int, constant: list[str], rate: float, clinics: int) -> str:
@@ -47,7 +116,7 @@ def fit_note(columns: int, rank: int, constant: list[str], rate: float, clinics:
     if constant:
         notes.append(f"one level only, not adjusted for: {', '.join(constant)}")
     if rank < columns:
-        notes.append(f"singular design ({columns} columns, rank {rank}): minimum-norm least squares, "
+        notes.append(f"singular design ({columns} columns, rank {rank}): one solution of the normal equations, "
                      "whose fitted values are unique")
     if not 0 < rate < 1:
         notes.append(f"{'every' if rate == 1 else 'no'} episode reached the MCID: the expected responder rate "
@@ -57,28 +126,46 @@ def fit_note(columns: int, rank: int, constant: list[str], rate: float, clinics:
     return "; ".join(notes) or "full-rank design, both models fitted"
 
 
-def _fit_measure(measure: str, p: pd.DataFrame, clinics: int) -> tuple[pd.DataFrame, dict]:
-    X, constant = design(p)
-    n = p["n"].to_numpy(float)
-    lin = riskadjust.ols_grouped(X, n, p["mean_improvement"].to_numpy(float), p["m2_improvement"].to_numpy(float))
-    logit = riskadjust.logistic_grouped(X, n, p["responders"].to_numpy(float))
-    rate = float(p["responders"].sum()) / float(n.sum())
-    fit = {"measure": measure, "episodes": lin.n, "clinics": clinics, "design_columns": int(X.shape[1]),
+def _fit_measure(measure: str, moments: pd.DataFrame, patterns: pd.DataFrame,
+                 clinics: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    zz = _lookup(moments)
+    columns = linear_columns(patterns)
+    xtx, xtd = _normal_equations(zz, columns, "improvement")
+    def total(a: str, b: str) -> float:
+        return sum(entries.get((a, b), 0.0) for entries in zz.values())
+
+    n = total("intercept", "intercept")
+    lin = riskadjust.ols_moments(xtx, xtd, total("improvement", "improvement"), n, total("intercept", "improvement"))
+    X, constant = design(patterns)
+    responder_columns = [("intercept", "")] + [(col, level) for col in PATTERN for level in levels(patterns, col)[1:]]
+    _, xtr = _normal_equations(zz, responder_columns, "responder")
+    logit = riskadjust.logistic_counts(X, patterns["n"].to_numpy(float), xtr)
+    rate = total("intercept", "responder") / n
+    fit = {"measure": measure, "episodes": lin.n, "clinics": clinics, "design_columns": len(columns),
            "parameters": lin.p, "r2_improvement": lin.r2, "rmse_improvement": lin.rmse,
-           "pseudo_r2_responder": logit.pseudo_r2, "covariates_constant": constant,
+           "pseudo_r2_responder": logit.pseudo_r2, "covariates_constant": [c for c in constant if c in COVARIATES],
            "responder_model": "logistic" if 0 < rate < 1 else f"constant {rate:g}",
-           "note": fit_note(X.shape[1], lin.p, constant, rate, clinics)}
-    return p.assign(expected=lin.fitted, expected_p=logit.fitted), fit
+           "note": fit_note(len(columns), lin.p, [c for c in constant if c in COVARIATES], rate, clinics)}
+    gamma = effective_coefficients(lin.coef, columns, levels(patterns, "condition_group"))
+    return gamma.assign(measure=measure), patterns.assign(measure=measure, expected_p=logit.fitted), fit
 
 
-def case_mix_models(patterns: pd.DataFrame, clinics: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per measure, both models fitted on its patterns (measure x PATTERN with n, mean_improvement,
-    m2_improvement, responders; ``clinics`` = the clinics per measure): the patterns with their
-    ``expected`` improvement and ``expected_p`` responder probability, and the fit table."""
-    scored, fits = [], []
+def case_mix_models(moments: pd.DataFrame, patterns: pd.DataFrame,
+                    clinics: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Per measure, both models fitted on the network's sums: ``moments`` (measure, condition_group,
+    term_a, term_b, value: benchmark_moments.sql), ``patterns`` (measure, PATTERN, n:
+    case_mix_patterns.sql), ``clinics`` = the clinics per measure. Returns the least-squares
+    coefficient of every (measure, condition_group, term), the patterns with their responder
+    probability ``expected_p``, and the fit table."""
+    gammas, scored, fits = [], [], []
     for measure, p in patterns.groupby("measure", sort=True):
-        s, fit = _fit_measure(measure, p.sort_values(PATTERN).reset_index(drop=True), clinics[measure])
+        m = moments[moments["measure"] == measure]
+        g, s, fit = _fit_measure(measure, m, p.drop(columns="measure").sort_values(PATTERN).reset_index(drop=True),
+                                 clinics[measure])
+        gammas.append(g)
         scored.append(s)
         fits.append(fit)
-    expected = pd.concat(scored, ignore_index=True) if scored else patterns.assign(expected=[], expected_p=[])
-    return expected, pd.DataFrame(fits, columns=COLUMNS)
+    gamma = (pd.concat(gammas, ignore_index=True) if gammas
+             else pd.DataFrame(columns=["condition_group", "term", "gamma", "measure"]))
+    expected = pd.concat(scored, ignore_index=True) if scored else patterns.assign(expected_p=[])
+    return gamma, expected, pd.DataFrame(fits, columns=COLUMNS)

@@ -157,9 +157,11 @@ def benchmark_text(fits=None) -> str:
 def _benchmark_text(fits) -> str:
     text = (
         "Risk adjustment follows FOTO and the Keet IROMS registry: for each measure, an ordinary "
-        "least-squares model fitted on the whole network predicts an episode's improvement, and a "
-        "logistic model its chance of reaching the MCID, from the baseline score, condition group, "
-        "age band, sex and payer (a missing value is its own category); a clinic's score is observed "
+        "least-squares model fitted on the whole network predicts an episode's improvement from the "
+        "baseline score, condition group, age band, sex and payer, and a logistic model its chance of "
+        "reaching the MCID from the same with the baseline in fifths of the scale (a missing value is "
+        "its own category; both are fitted from sums over the clinics' episodes, exactly as on the "
+        "episodes themselves); a clinic's score is observed "
         "minus expected averaged over its episodes, with a t interval on the residuals for improvement "
         "and a normal interval with variance sum p(1 - p) / n^2 for the responder rate."
     )

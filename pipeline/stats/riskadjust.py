@@ -142,12 +142,11 @@ def observed_minus_expected(observed, expected, kind: str = "mean", level: float
     return ObservedExpected(n, float(o.mean()), float(e.mean()), diff, lo, hi)
 
 
-# --- the same models on grouped episodes (sufficient statistics, one row per design row) -------
+# --- the same models from sufficient statistics (no row per episode) ---------------------------
 
 @dataclass(frozen=True)
-class GroupedLinearFit:
-    coef: np.ndarray
-    fitted: np.ndarray  # one fitted value per group
+class MomentsLinearFit:
+    coef: np.ndarray  # one solution of the normal equations (minimum norm on the equilibrated design)
     r2: float
     rmse: float
     n: int  # episodes
@@ -155,83 +154,98 @@ class GroupedLinearFit:
 
 
 @dataclass(frozen=True)
-class GroupedLogisticFit:
-    fitted: np.ndarray  # one predicted probability per group
+class CountsLogisticFit:
+    coef: np.ndarray  # NaN when every episode (or none) succeeded
+    fitted: np.ndarray  # one predicted probability per covariate pattern
     pseudo_r2: float  # McFadden's, NaN when every episode (or none) succeeded
     n: int
 
 
-def _groups(X, n) -> tuple[np.ndarray, np.ndarray]:
+RANK_TOL = 1e-11  # eigenvalues of the equilibrated X'X below this share of the largest count as zero
+
+
+def ols_moments(xtx, xty, yty: float, n: float, sum_y: float) -> MomentsLinearFit:
+    """:func:`ols` from the cross-products of the episodes' design ``X`` and outcome ``y``:
+    ``xtx = X'X``, ``xty = X'y``, ``yty = y'y``, ``n`` episodes, ``sum_y = 1'y`` (X holds an
+    intercept column). The normal equations ``X'X beta = X'y`` are solved on the equilibrated
+    matrix ``D X'X D`` (``D = diag(X'X)^-1/2``) by its eigen-decomposition, eigenvalues below
+    ``RANK_TOL`` of the largest treated as zero (the rank); a rank-deficient design has many
+    solutions but one vector of fitted values. ``SS_res = y'y - 2 beta'X'y + beta'X'X beta``,
+    ``SS_tot = y'y - (1'y)^2 / n``, ``R^2 = 1 - SS_res / SS_tot`` (NaN when SS_tot = 0),
+    ``RMSE = sqrt(SS_res / n)``: the same fit as R ``lm(y ~ X - 1)`` on the episodes
+    (Seber & Lee 2003, ch. 3), from statistics that add over clinics and sites.
+
+    >>> fit = ols_moments([[5.0, 3.0], [3.0, 3.0]], [11.0, 9.0], 31.5, 5, 11.0)
+    >>> [round(float(b), 12) for b in fit.coef], round(fit.r2, 6)
+    ([1.0, 2.0], 0.657534)
+    """
+    A = np.asarray(xtx, dtype=float)
+    c = np.asarray(xty, dtype=float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or A.shape[0] == 0 or c.shape != (A.shape[0],):
+        raise ValueError("xtx must be a square matrix and xty a vector of its size")
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(c)) and math.isfinite(yty) and math.isfinite(sum_y)):
+        raise ValueError("the cross-products must be finite")
+    if not n > 0:
+        raise ValueError("n must be positive")
+    diag = np.diag(A)
+    if np.any(diag < 0) or not np.allclose(A, A.T, rtol=1e-12, atol=0):
+        raise ValueError("xtx must be symmetric with a non-negative diagonal")
+    scale = np.where(diag > 0, 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0)), 0.0)
+    values, vectors = np.linalg.eigh(A * scale[:, None] * scale[None, :])
+    keep = values > RANK_TOL * max(float(values.max()), 0.0)
+    inverse = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
+    coef = scale * (inverse @ (scale * c))
+    ss_res = max(float(yty - 2.0 * coef @ c + coef @ A @ coef), 0.0)
+    ss_tot = float(yty - sum_y * sum_y / n)
+    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
+    return MomentsLinearFit(coef, r2, math.sqrt(ss_res / n), int(round(n)), int(keep.sum()))
+
+
+def logistic_counts(X, n, xty, max_iter: int = 50, tol: float = 1e-10, ridge: float = 1e-8) -> CountsLogisticFit:
+    """:func:`logistic` on episodes that share design rows, from the pattern counts and one
+    sufficient statistic: row g of ``X`` stands for ``n[g]`` episodes, and ``xty = X'y`` sums
+    the design rows of the episodes with ``y = 1``. No outcome per pattern is needed: the
+    score is ``X'y - sum_g n_g p_g x_g`` and the weights ``W = n p (1 - p)``; the same IRLS
+    steps, ridge, clipping and stopping rule as :func:`logistic`. The log-likelihood is
+    ``beta' X'y + sum_g n_g log(1 - p_g)`` (for ``p = 1 / (1 + exp(-x'beta))``,
+    ``y log p + (1 - y) log(1 - p) = y x'beta + log(1 - p)``; McCullagh & Nelder 1989,
+    s. 4.4), so the deviance and McFadden's pseudo R^2 follow too. X must hold an intercept
+    column (its entry of ``xty`` is then the count of successes). When every episode (or none)
+    succeeded, the fit is that constant and the pseudo R^2 NaN.
+
+    >>> fit = logistic_counts([[1.0, 0.0], [1.0, 1.0]], n=[4, 6], xty=[5.0, 4.0])
+    >>> [round(float(p), 6) for p in fit.fitted]
+    [0.25, 0.666667]
+    """
     X = _design(X)
     n = np.asarray(n, dtype=float)
     if n.shape != (X.shape[0],) or not np.all(np.isfinite(n)) or np.any(n <= 0):
         raise ValueError("n must be a positive count per row of X")
-    return X, n
-
-
-def ols_grouped(X, n, mean, m2) -> GroupedLinearFit:
-    """:func:`ols` on episodes that share design rows: row g of ``X`` stands for ``n[g]``
-    episodes whose outcome has mean ``mean[g]`` and within sum of squared deviations ``m2[g]``.
-
-    The episodes' normal equations are the groups' weighted by n (``X' diag(n) X beta = X'
-    diag(n) mean``), so the minimum-norm coefficients and fitted values are the same; R^2 and
-    RMSE add the within sums of squares: ``SS_res = sum(m2) + sum(n (mean - fitted)^2)``,
-    ``SS_tot = sum(m2) + sum(n (mean - grand mean)^2)``, ``RMSE = sqrt(SS_res / sum n)``.
-
-    >>> fit = ols_grouped([[1.0, 0.0], [1.0, 1.0]], n=[2, 3], mean=[1.0, 3.0], m2=[0.5, 2.0])
-    >>> [round(float(v), 12) for v in fit.fitted], round(fit.r2, 6)
-    ([1.0, 3.0], 0.657534)
-    """
-    X, n = _groups(X, n)
-    mean = np.asarray(mean, dtype=float)
-    m2 = np.asarray(m2, dtype=float)
-    if mean.shape != n.shape or m2.shape != n.shape or not (np.all(np.isfinite(mean)) and np.all(np.isfinite(m2))):
-        raise ValueError("mean and m2 must be finite, one value per row of X")
-    w = np.sqrt(n)
-    coef, *_ = np.linalg.lstsq(X * w[:, None], mean * w, rcond=None)
-    fitted = X @ coef
+    c = np.asarray(xty, dtype=float)
+    if c.shape != (X.shape[1],) or not np.all(np.isfinite(c)):
+        raise ValueError("xty must be a finite vector with one value per column of X")
     total = float(n.sum())
-    grand = float(np.dot(n, mean)) / total
-    within = float(m2.sum())
-    ss_res = within + float(np.dot(n, (mean - fitted) ** 2))
-    ss_tot = within + float(np.dot(n, (mean - grand) ** 2))
-    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
-    return GroupedLinearFit(coef, fitted, r2, math.sqrt(ss_res / total), int(total), int(np.linalg.matrix_rank(X)))
-
-
-def logistic_grouped(X, n, successes, max_iter: int = 50, tol: float = 1e-10, ridge: float = 1e-8) -> GroupedLogisticFit:
-    """:func:`logistic` on binomial groups (``successes[g]`` of ``n[g]`` episodes share design row
-    g): the same IRLS steps, ridge, clipping and stopping rule, with the episodes' weights
-    ``W = n p (1 - p)`` and score ``X' (s - n p)``; the deviance is the episodes' deviance. When
-    every episode (or none) succeeded, the fit is that constant and the pseudo R^2 NaN.
-
-    >>> fit = logistic_grouped([[1.0], [1.0]], n=[4, 6], successes=[1, 4])
-    >>> [round(float(p), 6) for p in fit.fitted]
-    [0.5, 0.5]
-    """
-    X, n = _groups(X, n)
-    s = np.asarray(successes, dtype=float)
-    if s.shape != n.shape or np.any(s < 0) or np.any(s > n):
-        raise ValueError("successes must be between 0 and n, one per row of X")
-    total, hits = float(n.sum()), float(s.sum())
+    hits = float(c[0])
+    if not 0 <= hits <= total:
+        raise ValueError("the intercept's entry of xty (the successes) must be between 0 and the episodes")
     ybar = hits / total
-    if not 0 < ybar < 1:
-        return GroupedLogisticFit(np.full(len(n), ybar), float("nan"), int(total))
     p = X.shape[1]
+    if not 0 < ybar < 1:
+        return CountsLogisticFit(np.full(p, np.nan), np.full(len(n), ybar), float("nan"), int(total))
     beta = np.zeros(p)
-    null_dev = -2.0 * (hits * np.log(ybar) + (total - hits) * np.log(1 - ybar))
-    dev_old, eps = np.inf, 1e-15
+    null_dev = -2.0 * (hits * math.log(ybar) + (total - hits) * math.log(1 - ybar))
+    dev_old = math.inf
     for _ in range(max_iter):
         prob = 1.0 / (1.0 + np.exp(-np.clip(X @ beta, -30, 30)))
-        w = n * prob * (1 - prob)
-        hess = X.T @ (X * w[:, None]) + ridge * np.eye(p)
-        beta = beta + np.linalg.solve(hess, X.T @ (s - n * prob))
-        prob = 1.0 / (1.0 + np.exp(-np.clip(X @ beta, -30, 30)))
-        dev = -2.0 * float(np.sum(s * np.log(prob + eps) + (n - s) * np.log(1 - prob + eps)))
+        hess = X.T @ (X * (n * prob * (1 - prob))[:, None]) + ridge * np.eye(p)
+        beta = beta + np.linalg.solve(hess, c - X.T @ (n * prob))
+        eta = np.clip(X @ beta, -30, 30)
+        prob = 1.0 / (1.0 + np.exp(-eta))
+        dev = -2.0 * float(beta @ c - np.dot(n, np.logaddexp(0.0, eta)))
         if abs(dev - dev_old) < tol * (abs(dev) + 0.1):
             break
         dev_old = dev
-    return GroupedLogisticFit(prob, (1.0 - dev / null_dev if null_dev > 0 else float("nan")), int(total))
+    return CountsLogisticFit(beta, prob, (1.0 - dev / null_dev if null_dev > 0 else float("nan")), int(total))
 
 
 @dataclass(frozen=True)

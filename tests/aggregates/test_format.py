@@ -60,7 +60,7 @@ def _message(path, registry=REGISTRY) -> str:
 
 
 def test_another_format_version(tmp_path):
-    assert "format version '2'" in _message(_write(tmp_path, format_version="2"))
+    assert "format version '1'" in _message(_write(tmp_path, format_version="1"))  # before 0.4.0
 
 
 def test_another_registry(tmp_path):
@@ -146,4 +146,4 @@ def test_the_manifest_follows_its_json_schema(tmp_path):
     manifest["registry_sha256"] = REGISTRY
     jsonschema.validate({**manifest, "code": {"package": "massage-outcomes", "version": "0"}}, schema)
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({**manifest, "format_version": "2"}, schema)
+        jsonschema.validate({**manifest, "format_version": "1"}, schema)
