@@ -179,8 +179,10 @@ def _check_manifest(path: Path, m: object) -> dict:
         raise _fail(path, "has a manifest.json that lists a clinic twice")
     if not isinstance(m["parts"], list) or not all(isinstance(p, dict) for p in m["parts"]):
         raise _fail(path, "has a manifest.json whose parts are not a list of objects")
-    if not isinstance(m["batches"], list):
-        raise _fail(path, "has a manifest.json whose batches are not a list")
+    if not isinstance(m["batches"], list) or not all(
+            isinstance(b, dict) and isinstance(b.get("batch_id"), str) and isinstance(b.get("sha256"), str)
+            and re.fullmatch(SHA256_PATTERN, b["sha256"]) for b in m["batches"]):
+        raise _fail(path, "has a manifest.json whose batches are not a list of batch ids with their sha256")
     return m
 
 
