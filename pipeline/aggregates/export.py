@@ -4,7 +4,8 @@ The parts are every table of the warehouse's ``agg`` schema (clinic-level suffic
 statistics: no episode, patient or date column) and the site's audit counts that the hub's
 data-quality page and evidence packs show (batches and their files' checksums, quarantined
 rows per batch and reason, the quality gate's results, FHIR resource outcomes). Unsuppressed:
-suppression happens once, at the hub.
+suppression happens once, at the hub. The manifest carries the analysis settings the episodes
+were built with (audit.analysis_settings) and the time of the export.
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """``outcomes aggregates merge``: sites' aggregates files -> a hub's marts and reports.
 
 Every file is checked whole before the hub is opened (format, version, measure registry,
-every part's sha256, one site per file, each clinic and batch in one site only). The hub is
+every part's sha256, one site per file, each clinic and batch in one site only, the same
+analysis settings in every file and in the hub's sites that stay). The hub is
 then changed in one transaction: for each file, the rows its site left at the last merge are
 replaced by the file's (re-merging a site's newer file replaces it; other sites stay), and the
 marts are rebuilt from the hub's ``agg`` tables alone, suppressed once, on the merged network.
@@ -29,7 +30,8 @@ from pipeline.aggregates.export import AUDIT_PARTS, load_reference, package_regi
 from pipeline.aggregates.format import Aggregates, AggregatesError
 
 log = logging.getLogger("outcomes")
-HUB_DDL = ("exchange/ddl_sites", "exchange/ddl_sites_add_exported_at", "exchange/ddl_sites_add_settings")  # the sites' quarantine counts: audit tables of every warehouse (sql/ddl)
+# audit.aggregate_sites and its later columns (the sites' quarantine counts: audit tables of every warehouse, sql/ddl)
+HUB_DDL = ("exchange/ddl_sites", "exchange/ddl_sites_add_exported_at", "exchange/ddl_sites_add_settings")
 TYPE = re.compile(r"^[A-Z][A-Z0-9_]*(\(\d{1,2}(, ?\d{1,2})?\))?(\[\])?$")
 IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 # audit part -> (hub table, the columns the hub fills itself: name -> SQL expression)
