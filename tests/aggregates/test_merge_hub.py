@@ -225,11 +225,12 @@ def test_a_hub_site_without_settings_must_be_merged_anew(sites, tmp_path):
     hub = tmp_path / "hub.duckdb"
     merge.merge([sites["a"]], hub)
     con = warehouse.connect(hub)
-    con.execute("update audit.aggregate_sites set settings = null")  # merged by an earlier version
+    for column in ("exported_at", "settings"):  # a hub made by an earlier version: its table had neither
+        con.execute(f"alter table audit.aggregate_sites drop column {column}")
     con.close()
     before = _hub_rows(hub)
     with pytest.raises(AggregatesError, match="holds site 'site-a' from a file without analysis settings"):
-        merge.merge([sites["b"]], hub)
+        merge.merge([sites["b"]], hub)  # the columns are added (empty), the site is refused
     assert _hub_rows(hub) == before
     merge.merge([sites["b"], sites["a"]], hub)  # site a's new file with it: accepted
     assert [s for s, _ in _hub_rows(hub)[1]] == ["site-a", "site-b"]
