@@ -3,6 +3,7 @@ measured frequency, their series of scores and their outcomes (sql/intermediate/
 file name = table name). Each function returns the row counts it produced."""
 from __future__ import annotations
 
+import json
 import logging
 
 import duckdb
@@ -15,6 +16,10 @@ log = logging.getLogger("outcomes")
 # Tables of earlier versions that nothing builds any more (their statistics are agg.* now):
 # dropped, so that a warehouse holds only what a run builds.
 RETIRED = ("int_effect_cells", "int_trend_cells", "int_duration_cells", "int_completeness")
+# The settings that change the episodes, and so every aggregate: recorded in audit.analysis_settings
+# when the episodes are built; a site's aggregates file carries them, and a hub merges only sites
+# that agree (docs/aggregates.md). suppression_min_n is not one: suppression runs on the marts.
+RECORDED_SETTINGS = ("episode_gap_days",)
 CHUNK_SESSIONS = 2_500_000  # sessions per chunk of whole clinics: keeps the score aggregation in memory
 
 
@@ -54,6 +59,8 @@ def build_episodes(con: duckdb.DuckDBPyConnection, settings: contract.Settings) 
         drop_if_table(con, "intermediate", name)
     run(con, "intermediate/int_sessions")
     run(con, "intermediate/int_episode_sessions", {"gap_days": settings.episode_gap_days})
+    for name in RECORDED_SETTINGS:
+        run(con, "audit/analysis_setting_record", {"setting": name, "value": json.dumps(getattr(settings, name))})
     run(con, "intermediate/int_episodes", band_params())
     run(con, "intermediate/int_episode_measures")
     for clinics in _clinic_chunks(con):

@@ -34,6 +34,7 @@ DDL = (
     "audit_fhir_resources", "quarantine_fhir_resources", "audit_network_key", "audit_fhir_anchors",
     "audit_batch_row_counts",
     "audit_site_quarantine_rows", "audit_site_quarantine_reasons",  # a hub's merged sites' counts; empty elsewhere
+    "audit_analysis_settings",
 )
 
 

@@ -4,7 +4,8 @@ The parts are every table of the warehouse's ``agg`` schema (clinic-level suffic
 statistics: no episode, patient or date column) and the site's audit counts that the hub's
 data-quality page and evidence packs show (batches and their files' checksums, quarantined
 rows per batch and reason, the quality gate's results, FHIR resource outcomes). Unsuppressed:
-suppression happens once, at the hub.
+suppression happens once, at the hub. The manifest carries the analysis settings the episodes
+were built with (audit.analysis_settings) and the time of the export.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import io
 import json
 import re
 import subprocess
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
@@ -111,18 +113,39 @@ def audit_part(con: duckdb.DuckDBPyConnection, name: str) -> Part:
     return Part(name=name, kind="audit", data=_parquet(table), columns=columns, rows=table.num_rows)
 
 
+def analysis_settings(con: duckdb.DuckDBPyConnection, warehouse_path: Path | str = "the warehouse") -> dict:
+    """The settings the warehouse's episodes, and so its aggregates, were built with
+    (audit.analysis_settings); refuses a warehouse that does not record them."""
+    settings = {}
+    if warehouse.table_exists(con, "audit", "analysis_settings"):
+        settings = {name: json.loads(value) for name, value in warehouse.run(con, "audit/analysis_settings")}
+    missing = [k for k in fmt.REQUIRED_SETTINGS if k not in settings]
+    if missing:
+        raise AggregatesError(f"{warehouse_path} does not record the analysis settings its aggregates were built "
+                              f"with ({', '.join(missing)}; it was last run by an earlier version): run "
+                              "'outcomes run' on it again, then export")
+    return settings
+
+
+def exported_at() -> str:
+    """Now, as the manifest's exported_at (ISO 8601, UTC, seconds)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def default_site_id(warehouse_path: Path) -> str:
     """The site's name when --site is not given: the warehouse file's name without its suffix."""
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(warehouse_path).name.split(".")[0])[:64]
     return stem or "site"
 
 
-def build(con: duckdb.DuckDBPyConnection, site_id: str) -> tuple[dict, list[Part]]:
+def build(con: duckdb.DuckDBPyConnection, site_id: str,
+          warehouse_path: Path | str = "the warehouse") -> tuple[dict, list[Part]]:
     """The manifest and the parts of a site's warehouse."""
     tables = agg_tables(con)
     if not tables:
         raise AggregatesError("the warehouse has no aggregates (schema agg is empty or missing): "
                               "run 'outcomes run' on it first")
+    settings = analysis_settings(con, warehouse_path)
     parts = [agg_part(con, name, columns, types) for name, columns, types in tables]
     parts += [audit_part(con, name) for name in AUDIT_PARTS]
     clinics = set()
@@ -133,7 +156,8 @@ def build(con: duckdb.DuckDBPyConnection, site_id: str) -> tuple[dict, list[Part
     batches = [{"batch_id": b, "clinic_id": c, "sha256": s, "status": st}
                for b, c, st, _, s, *_ in warehouse.run(con, "exchange/export_batches")]
     clinics |= {b["clinic_id"] for b in batches if b["status"] == "accepted" and b["clinic_id"]}
-    manifest = fmt.manifest_for(site_id, sorted(clinics), batches, registry_sha256(con), code_info(), parts)
+    manifest = fmt.manifest_for(site_id, sorted(clinics), batches, registry_sha256(con), code_info(), parts,
+                                settings=settings, exported_at=exported_at())
     return manifest, parts
 
 
@@ -148,7 +172,7 @@ def export(warehouse_path: Path, out: Path, site_id: str | None = None) -> dict:
     try:
         if not warehouse.table_exists(con, "audit", "batches"):
             raise AggregatesError(f"{warehouse_path} is not a warehouse of this pipeline (it has no audit.batches)")
-        manifest, parts = build(con, site_id or default_site_id(warehouse_path))
+        manifest, parts = build(con, site_id or default_site_id(warehouse_path), warehouse_path)
     finally:
         con.close()
     fmt.write(out, manifest, parts)

@@ -3,7 +3,8 @@
 Layout (format ``massage-outcomes-aggregates``, version ``FORMAT_VERSION``)::
 
     manifest.json            written first: format, version, site, clinics, batches, registry
-                             hash, code version, and per part its rows, columns and sha256
+                             hash, code version, the analysis settings, when it was exported,
+                             and per part its rows, columns and sha256
     parts/<name>.parquet     one per table: the agg.* sufficient statistics and the site's
                              audit counts (batches, files, quarantine reasons, checks)
 
@@ -34,6 +35,10 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 PART_KINDS = ("agg", "audit")
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 REQUIRED_KEYS = ("format", "format_version", "site_id", "clinics", "batches", "registry_sha256", "code", "parts")
+# The analysis settings a merge requires every file to carry, and to agree on (the manifest's
+# "settings": those of pipeline.intermediate.RECORDED_SETTINGS). Optional in version 1 (files
+# written before had none): a merge refuses such a file with a sentence to export it again.
+REQUIRED_SETTINGS = ("episode_gap_days",)
 
 
 class AggregatesError(OutcomesError):
@@ -83,8 +88,10 @@ def file_sha256(path: Path) -> str:
 
 
 def manifest_for(site_id: str, clinics: list[str], batches: list[dict], registry_sha256: str,
-                 code: dict, parts: list[Part], settings: dict | None = None) -> dict:
-    """The manifest of a file holding these parts (each part's sha256 of its Parquet bytes)."""
+                 code: dict, parts: list[Part], settings: dict | None = None, exported_at: str | None = None) -> dict:
+    """The manifest of a file holding these parts (each part's sha256 of its Parquet bytes);
+    ``settings``: the analysis settings the aggregates were built with; ``exported_at``: when
+    (ISO 8601, UTC; omitted when None)."""
     if not re.fullmatch(SITE_ID_PATTERN, site_id or ""):
         raise AggregatesError(f"the site id '{site_id}' is not 1 to 64 letters, digits, '.', '-' or '_'")
     return {
@@ -96,6 +103,7 @@ def manifest_for(site_id: str, clinics: list[str], batches: list[dict], registry
         "registry_sha256": registry_sha256,
         "code": code,
         "settings": settings or {},
+        **({"exported_at": exported_at} if exported_at is not None else {}),
         "parts": [{"name": p.name, "kind": p.kind, "file": p.file, "rows": p.rows, "sha256": sha256(p.data),
                    "columns": [[c, t] for c, t in p.columns]} for p in parts],
     }
@@ -171,8 +179,10 @@ def _check_manifest(path: Path, m: object) -> dict:
         raise _fail(path, "has a manifest.json that lists a clinic twice")
     if not isinstance(m["parts"], list) or not all(isinstance(p, dict) for p in m["parts"]):
         raise _fail(path, "has a manifest.json whose parts are not a list of objects")
-    if not isinstance(m["batches"], list):
-        raise _fail(path, "has a manifest.json whose batches are not a list")
+    if not isinstance(m["batches"], list) or not all(
+            isinstance(b, dict) and isinstance(b.get("batch_id"), str) and isinstance(b.get("sha256"), str)
+            and re.fullmatch(SHA256_PATTERN, b["sha256"]) for b in m["batches"]):
+        raise _fail(path, "has a manifest.json whose batches are not a list of batch ids with their sha256")
     return m
 
 
@@ -245,3 +255,37 @@ def check_together(files: list[Aggregates], hub_clinics: dict[str, str] | None =
             if held is not None and held not in sites and held != f.site_id:
                 raise AggregatesError(f"clinic '{clinic}' of {f.path} (site '{f.site_id}') is already in the hub "
                                       f"from site '{held}': a clinic must be exported by one site only")
+
+
+def _settings_text(settings: dict) -> str:
+    return ", ".join(f"{k} {json.dumps(settings.get(k))}" for k in sorted(settings))
+
+
+def file_settings(f: Aggregates) -> dict:
+    """The analysis settings a file's aggregates were built with; refuses a file without them."""
+    settings = f.manifest.get("settings")
+    if not isinstance(settings, dict) or any(k not in settings for k in REQUIRED_SETTINGS):
+        raise _fail(f.path, "does not record the analysis settings its aggregates were built with "
+                            f"({', '.join(REQUIRED_SETTINGS)}; it was exported by an earlier version): "
+                            "export it again with this version of the pipeline")
+    return settings
+
+
+def check_settings(files: list[Aggregates], held: dict[str, dict | None] | None = None) -> dict:
+    """Every file built with the same analysis settings, and with those of the hub's sites that
+    stay (``held``: site -> its settings, None when its file recorded none); returns them."""
+    agreed = file_settings(files[0]) if files else {}
+    for f in files[1:]:
+        if file_settings(f) != agreed:
+            raise AggregatesError(f"{files[0].path} was built with {_settings_text(agreed)} but {f.path} with "
+                                  f"{_settings_text(file_settings(f))}: every site must run with the same analysis "
+                                  "settings (outcomes run --episode-gap-days), so run them alike and export again")
+    for site, settings in sorted((held or {}).items()):
+        if settings is None:
+            raise AggregatesError(f"the hub holds site '{site}' from a file without analysis settings (an earlier "
+                                  f"version): merge a new export of site '{site}' together with these files")
+        if files and settings != agreed:
+            raise AggregatesError(f"{files[0].path} was built with {_settings_text(agreed)} but the hub's site "
+                                  f"'{site}' with {_settings_text(settings)}: every site must run with the same "
+                                  "analysis settings (outcomes run --episode-gap-days), so run them alike and export again")
+    return agreed

@@ -1,7 +1,8 @@
 """``outcomes aggregates merge``: sites' aggregates files -> a hub's marts and reports.
 
 Every file is checked whole before the hub is opened (format, version, measure registry,
-every part's sha256, one site per file, each clinic and batch in one site only). The hub is
+every part's sha256, one site per file, each clinic and batch in one site only, the same
+analysis settings in every file and in the hub's sites that stay). The hub is
 then changed in one transaction: for each file, the rows its site left at the last merge are
 replaced by the file's (re-merging a site's newer file replaces it; other sites stay), and the
 marts are rebuilt from the hub's ``agg`` tables alone, suppressed once, on the merged network.
@@ -10,6 +11,7 @@ aggregates only: a warehouse with staged sessions (a site's) is refused.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -28,7 +30,8 @@ from pipeline.aggregates.export import AUDIT_PARTS, load_reference, package_regi
 from pipeline.aggregates.format import Aggregates, AggregatesError
 
 log = logging.getLogger("outcomes")
-HUB_DDL = ("exchange/ddl_sites",)  # the sites' quarantine counts: audit tables of every warehouse (sql/ddl)
+# audit.aggregate_sites and its later columns (the sites' quarantine counts: audit tables of every warehouse, sql/ddl)
+HUB_DDL = ("exchange/ddl_sites", "exchange/ddl_sites_add_exported_at", "exchange/ddl_sites_add_settings")
 TYPE = re.compile(r"^[A-Z][A-Z0-9_]*(\(\d{1,2}(, ?\d{1,2})?\))?(\[\])?$")
 IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 # audit part -> (hub table, the columns the hub fills itself: name -> SQL expression)
@@ -54,6 +57,7 @@ def read_all(paths: list[Path]) -> list[Aggregates]:
     registry = package_registry_sha256()
     files = [fmt.read(Path(p), registry) for p in paths]
     fmt.check_together(files)
+    fmt.check_settings(files)
     _same_tables(files)
     return files
 
@@ -85,9 +89,10 @@ def refuse_hub(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                               "shards): run 'outcomes run --shards N' or merge into it, or give another --warehouse")
 
 
-def _hub_state(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[list[str], list[str]]]:
-    """site -> (its clinics, its batch ids) as the hub holds them."""
-    return {site: (list(clinics), list(batches)) for site, clinics, batches in warehouse.run(con, "exchange/hub_sites")}
+def _hub_state(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[list[str], list[str], dict | None]]:
+    """site -> (its clinics, its batch ids, its analysis settings or None) as the hub holds them."""
+    return {site: (list(clinics), list(batches), json.loads(settings) if settings else None)
+            for site, clinics, batches, settings in warehouse.run(con, "exchange/hub_sites")}
 
 
 def _check_hub(con: duckdb.DuckDBPyConnection, hub: Path, files: list[Aggregates], replace_all: bool) -> dict:
@@ -96,10 +101,11 @@ def _check_hub(con: duckdb.DuckDBPyConnection, hub: Path, files: list[Aggregates
                               "warehouse of its own (a new file)")
     state = _hub_state(con)
     kept = {} if replace_all else state  # the sites that stay beside the files' sites
-    clinics = {c: site for site, (cs, _) in kept.items() for c in cs}
+    clinics = {c: site for site, (cs, _, _) in kept.items() for c in cs}
     fmt.check_together(files, clinics)
     incoming = {f.site_id for f in files}
-    held = {b: site for site, (_, bs) in kept.items() if site not in incoming for b in bs}
+    fmt.check_settings(files, {site: settings for site, (_, _, settings) in kept.items() if site not in incoming})
+    held = {b: site for site, (_, bs, _) in kept.items() if site not in incoming for b in bs}
     for f in files:
         for b in f.manifest["batches"]:
             if b.get("batch_id") in held:
@@ -190,11 +196,29 @@ def _load_site(con: duckdb.DuckDBPyConnection, f: Aggregates, run_id: str, merge
         "package_version": _text(code.get("version")), "clinics": f.clinics,
         "batches": sorted({str(b.get("batch_id")) for b in f.manifest["batches"] if isinstance(b, dict)}),
         "run_id": run_id, "merged_at": merged_at, "manifest": json.dumps(f.manifest, sort_keys=True),
+        "exported_at": _timestamp(f.manifest.get("exported_at")),
+        "settings": json.dumps(fmt.file_settings(f), sort_keys=True),
     })
 
 
 def _text(value) -> str | None:
     return None if value is None else str(value)[:200]
+
+
+def _timestamp(value) -> datetime | None:
+    """The manifest's exported_at (ISO 8601) as a naive UTC timestamp; None when absent or not one."""
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return when.astimezone(timezone.utc).replace(tzinfo=None) if when and when.tzinfo else when
+
+
+def hub_settings(settings: contract.Settings, agreed: dict) -> contract.Settings:
+    """The run's settings with the sites' analysis settings (the episodes the hub's figures come
+    from were built with those, whatever this command was given), so the reports state them."""
+    known = {f.name for f in dataclasses.fields(settings)}
+    return dataclasses.replace(settings, **{k: v for k, v in agreed.items() if k in known})
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, settings: contract.Settings) -> None:
@@ -219,8 +243,9 @@ def merge(paths: list[Path], hub: Path, reports_dir: Path | None = None,
           settings: contract.Settings | None = None, replace_all: bool = False) -> list[Aggregates]:
     """Merge aggregates files into the hub at ``hub``; ``replace_all``: the hub keeps no earlier
     site (a shard run's merge). Returns the files merged."""
-    settings = settings or contract.Settings()
     files = read_all(paths)
+    agreed = fmt.check_settings(files)
+    settings = hub_settings(settings or contract.Settings(), agreed)
     hub = Path(hub)
     run_id, merged_at = str(uuid.uuid4()), _now()
     con = warehouse.connect(hub)
@@ -234,11 +259,13 @@ def merge(paths: list[Path], hub: Path, reports_dir: Path | None = None,
             state = _check_hub(con, hub, files, replace_all)
             load_reference(con)
             provenance.start_run(con, run_id)
-            for site, (clinics, batches) in state.items():
+            for site, (clinics, batches, _) in state.items():
                 if replace_all or site in {f.site_id for f in files}:
                     _forget_site(con, site, clinics, batches)
             for f in files:
                 _load_site(con, f, run_id, merged_at)
+            for name, value in sorted(agreed.items()):  # the hub's aggregates were built with these
+                warehouse.run(con, "audit/analysis_setting_record", {"setting": name, "value": json.dumps(value)})
             build_marts(con, settings)
             con.commit()
         except BaseException:

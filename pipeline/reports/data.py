@@ -137,6 +137,7 @@ class ReportData:
     trends: pd.DataFrame | None = None
     model_fit: pd.DataFrame | None = None
     fhir_resources: pd.DataFrame | None = None  # audit.fhir_resources of the accepted batches
+    sites: pd.DataFrame | None = None  # a hub's merged sites (audit.aggregate_sites); None elsewhere
 
     INDEXES = ("_cells", "_network", "_completeness", "_benchmarks", "_trends", "_batches", "_quarantine",
                "_sessions", "_clinic_ids", "_main_measures", "_measure_rows", "_texts")
@@ -344,6 +345,7 @@ def load(con: duckdb.DuckDBPyConnection, run_id: str, settings: contract.Setting
         dose_points=optional["dose_response_points"], benchmarks=optional["clinic_benchmarks"],
         trends=optional["clinic_trends"], model_fit=optional["benchmark_model_fit"],
         fhir_resources=query(con, "fhir_resources") if table_exists(con, "audit", "fhir_resources") else None,
+        sites=query(con, "aggregate_sites") if table_exists(con, "audit", "aggregate_sites") else None,
     )
     min_n = settings.suppression_min_n
     if data.benchmarks is not None:

@@ -185,8 +185,25 @@ def suppression_summary(data: ReportData, condition: str) -> dict:
     }
 
 
+SITE_FIELDS = ("site_id", "package_version", "code_version", "git_commit", "registry_sha256", "exported_at",
+               "file_name", "file_sha256", "merged_at")
+
+
+def site_rows(data: ReportData) -> list[dict]:
+    """A hub's merged sites (``outcomes aggregates merge``): each site's code version and commit,
+    its batches as its aggregates file's manifest lists them, its measure registry's hash, when
+    it exported the file and the file's sha256. Empty on a warehouse that is not a hub."""
+    out = []
+    for r in records(data.sites):
+        batches = [{"batch_id": b.get("batch_id"), "sha256": b.get("sha256"), "status": b.get("status")}
+                   for b in r.get("batches") or []]
+        out.append({**_pick(r, SITE_FIELDS), "batch_count": len(batches), "batches": batches})
+    return out
+
+
 def provenance_block(data: ReportData) -> dict:
-    """The run, the code and software, every accepted batch with its files' checksums, the checks."""
+    """The run, the code and software, every accepted batch with its files' checksums, the checks,
+    and on a hub each merged site (``site_rows``)."""
     files: dict[tuple, list[dict]] = {}
     for f in records(data.batch_files):
         files.setdefault((f["batch_id"], f["sha256"]), []).append(
@@ -206,6 +223,7 @@ def provenance_block(data: ReportData) -> dict:
         "batches": batches,
         "batches_rejected": int((data.batches["status"] == "rejected").sum()),
         "checks": checks_summary(data),
+        "sites": site_rows(data),
     }
 
 

@@ -149,6 +149,7 @@ def for_clinic(data: ReportData, clinic_id: str, split: Split | None = None) -> 
         batches=batches, batch_files=split.of_batches("batch_files", ids),
         quarantine=split.of_batches("quarantine", ids), quarantine_rows=split.of_batches("quarantine_rows", ids),
         checks=split.of_batches("checks", ids), runs=split.runs, pooled=None, dose=None, dose_points=None,
+        sites=None,  # a hub's other sites are not a clinic's
     ).index()
 
 
@@ -201,6 +202,11 @@ def for_insurer(data: ReportData, labels: dict[str, str] | None) -> ReportData:
         return name.replace(clinic_id, labels.get(clinic_id, "Clinic")) if isinstance(clinic_id, str) else name
 
     files["file_name"] = [file_name(b, n) for b, n in zip(files["batch_id"], files["file_name"])]
+    sites = data.sites
+    if sites is not None and "batches" in sites.columns:  # a hub's sites: their batches under the same names
+        sites = sites.copy()
+        sites["batches"] = [[{**b, "batch_id": batches.get(b["batch_id"], "batch")} for b in list(v)]
+                            if v is not None else None for v in sites["batches"]]
     runs = _this_run(data).copy()
     if "reason" in runs.columns:
         runs["reason"] = None  # a failed run's sentence may name a batch folder
@@ -209,7 +215,7 @@ def for_insurer(data: ReportData, labels: dict[str, str] | None) -> ReportData:
         benchmarks=relabel(data.benchmarks), trends=relabel(data.trends), dose_points=relabel(data.dose_points),
         pooled=pooled, batches=rebatch(relabel(data.batches)), batch_files=rebatch(files),
         quarantine=rebatch(data.quarantine), quarantine_rows=rebatch(data.quarantine_rows),
-        checks=rebatch(data.checks), runs=runs,
+        checks=rebatch(data.checks), runs=runs, sites=sites,
     ).index()
 
 

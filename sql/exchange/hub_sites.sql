@@ -1,2 +1,2 @@
--- The sites a hub holds, with their clinics and batch ids.
-select site_id, clinics, batches from audit.aggregate_sites order by site_id
+-- The sites a hub holds, with their clinics, batch ids and analysis settings (JSON; null: not recorded).
+select site_id, clinics, batches, settings from audit.aggregate_sites order by site_id

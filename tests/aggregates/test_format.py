@@ -147,3 +147,24 @@ def test_the_manifest_follows_its_json_schema(tmp_path):
     jsonschema.validate({**manifest, "code": {"package": "massage-outcomes", "version": "0"}}, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**manifest, "format_version": "1"}, schema)
+    written = fmt.manifest_for("site-a", ["c1"], [], REGISTRY, {"package": "massage-outcomes", "version": "0"}, [],
+                               settings={"episode_gap_days": 30}, exported_at="2026-12-01T14:30:00Z")
+    jsonschema.validate(written, schema)
+    for bad in ({"settings": {"episode_gap_days": 0}}, {"exported_at": "yesterday"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**written, **bad}, schema)
+
+
+def test_settings_must_agree(tmp_path):
+    def read(name, **changes):
+        return fmt.read(_write(tmp_path, f"{name}.zip", site=name, clinics=(f"{name}1",), **changes), REGISTRY)
+
+    a, b, c = read("a", settings={"episode_gap_days": 60}), read("b", settings={"episode_gap_days": 60}), \
+        read("c", settings={"episode_gap_days": 30})
+    assert fmt.check_settings([a, b], {"x": {"episode_gap_days": 60}}) == {"episode_gap_days": 60}
+    with pytest.raises(AggregatesError, match="with episode_gap_days 60 but .*c.zip with episode_gap_days 30"):
+        fmt.check_settings([a, c])
+    with pytest.raises(AggregatesError, match="the hub's site 'x' with episode_gap_days 30"):
+        fmt.check_settings([a], {"x": {"episode_gap_days": 30}})
+    with pytest.raises(AggregatesError, match="does not record the analysis settings"):
+        fmt.check_settings([a, read("d")])  # manifest_for's default: no settings (as before they were recorded)

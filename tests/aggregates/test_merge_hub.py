@@ -4,6 +4,7 @@ site, and every bad input leaves the hub as it was."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from datetime import datetime
@@ -19,10 +20,12 @@ from pipeline.aggregates.format import AggregatesError
 BIG = 2 ** 100 + 7  # beyond a double's exact integers
 
 
-def _site(path, clinics, scale=1):
+def _site(path, clinics, scale=1, gap=60):
     con = warehouse.connect(path)
     warehouse.ensure_schema(con)
     export.load_reference(con)
+    if gap is not None:  # as intermediate.build_episodes records it
+        warehouse.run(con, "audit/analysis_setting_record", {"setting": "episode_gap_days", "value": json.dumps(gap)})
     con.execute("create schema if not exists agg")
     con.execute("create table agg.effect_cells (clinic_id varchar, measure varchar, n bigint, sum_x hugeint, mean double)")
     for i, c in enumerate(clinics):
@@ -70,8 +73,11 @@ def test_export_has_no_patient_row_and_no_date(sites):
                 assert not {"patient_id", "episode_id", "session_id", "session_date"} & set(table.column_names)
                 assert not any("date" in str(t) or "timestamp" in str(t) for t in table.schema.types)
                 text = str(table.to_pylist())
-            else:
-                text = data.decode()
+            else:  # the manifest: its one timestamp is the export's own, no date of care
+                manifest = json.loads(data)
+                assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", manifest.pop("exported_at"))
+                assert manifest["settings"] == {"episode_gap_days": 60}
+                text = json.dumps(manifest)
             assert not re.search(r"\d{4}-\d{2}-\d{2}", text), name
             assert "/secret/folder" not in text
 
@@ -163,3 +169,75 @@ def test_outcomes_run_refuses_a_hub(sites, tmp_path, capsys):
     assert main(["run", "--inbox", str(tmp_path / "inbox"), "--warehouse", str(hub), "--reports", str(tmp_path / "r")]) == 1
     assert "is a hub of merged aggregates" in capsys.readouterr().err
     assert _hub_rows(hub) == before
+
+
+def _without_settings(path, out):
+    """The file as an earlier version wrote it: a manifest without settings (parts unchanged)."""
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    manifest = json.loads(members.pop(fmt.MANIFEST))
+    del manifest["settings"]
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as z:
+        z.writestr(fmt.MANIFEST, json.dumps(manifest))
+        for n, d in members.items():
+            z.writestr(n, d)
+    return out
+
+
+def test_the_hub_records_each_sites_export_and_settings(sites, tmp_path):
+    hub = tmp_path / "hub.duckdb"
+    merge.merge([sites["a"], sites["b"]], hub)
+    con = warehouse.connect(hub, read_only=True)
+    try:
+        rows = con.sql("select site_id, exported_at, settings, file_sha256 from audit.aggregate_sites order by all").fetchall()
+        recorded = warehouse.run(con, "audit/analysis_settings")
+    finally:
+        con.close()
+    for (site, when, settings, sha), name in zip(rows, ("a", "b")):
+        manifest = fmt.read(sites[name]).manifest
+        assert when.strftime("%Y-%m-%dT%H:%M:%SZ") == manifest["exported_at"]
+        assert json.loads(settings) == {"episode_gap_days": 60} and sha == fmt.file_sha256(sites[name])
+    assert [(k, json.loads(v)) for k, v in recorded] == [("episode_gap_days", 60)]
+
+
+def test_sites_with_other_settings_are_refused(sites, tmp_path, capsys):
+    from pipeline.cli import main
+
+    hub = tmp_path / "hub.duckdb"
+    merge.merge([sites["a"]], hub)
+    before = _hub_rows(hub)
+    gap30 = tmp_path / "gap30.zip"
+    export.export(_site(tmp_path / "g.duckdb", ["c8"], gap=30), gap30, site_id="site-g")
+    old = _without_settings(sites["b"], tmp_path / "old.zip")
+    for files, words in (([sites["b"], gap30], "with episode_gap_days 60 but"),
+                         ([gap30], "but the hub's site 'site-a' with episode_gap_days 60"),
+                         ([old], "does not record the analysis settings")):
+        capsys.readouterr()
+        assert main(["aggregates", "merge", *map(str, files), "--warehouse", str(hub)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("outcomes: ") and err.count("\n") == 1 and words in err, err
+        assert "export again" in err or "export it again" in err
+        assert _hub_rows(hub) == before
+    merge.merge([gap30], tmp_path / "hub30.duckdb")  # alone, or with its like, it merges
+
+
+def test_a_hub_site_without_settings_must_be_merged_anew(sites, tmp_path):
+    hub = tmp_path / "hub.duckdb"
+    merge.merge([sites["a"]], hub)
+    con = warehouse.connect(hub)
+    for column in ("exported_at", "settings"):  # a hub made by an earlier version: its table had neither
+        con.execute(f"alter table audit.aggregate_sites drop column {column}")
+    con.close()
+    before = _hub_rows(hub)
+    with pytest.raises(AggregatesError, match="holds site 'site-a' from a file without analysis settings"):
+        merge.merge([sites["b"]], hub)  # the columns are added (empty), the site is refused
+    assert _hub_rows(hub) == before
+    merge.merge([sites["b"], sites["a"]], hub)  # site a's new file with it: accepted
+    assert [s for s, _ in _hub_rows(hub)[1]] == ["site-a", "site-b"]
+
+
+def test_a_warehouse_without_recorded_settings_is_not_exported(tmp_path):
+    db = _site(tmp_path / "old.duckdb", ["c1"], gap=None)
+    with pytest.raises(AggregatesError, match="does not record the analysis settings .* run 'outcomes run' on it again"):
+        export.export(db, tmp_path / "old.zip")
+    assert not (tmp_path / "old.zip").exists()

@@ -119,9 +119,31 @@ def test_three_sites_merged_equal_the_single_run(network):
         finally:
             con.close()
             single.close()
-    pack = json.loads(next((root / "hub-reports" / "evidence").glob("*.json")).read_text())
+    path = next(p for p in (root / "hub-reports" / "evidence").glob("*.json") if p.name != "evidence_schema.json")
+    pack = json.loads(path.read_text())
     assert sorted((b["batch_id"], b["sha256"]) for b in pack["provenance"]["batches"]) == batches
     assert (root / "hub-reports" / "index.html").is_file() and (root / "hub-reports" / "quality.html").is_file()
+    _the_pack_lists_the_sites(pack, path.with_suffix(".html").read_text(encoding="utf-8"), files)
+
+
+def _the_pack_lists_the_sites(pack, html, files):
+    """The hub's evidence pack follows its schema and names every site: its version, commit,
+    batches (with their sha256, as its manifest has them), registry, export time and file sha256."""
+    from pipeline.aggregates import format as aggfmt
+    from pipeline.reports import evidence
+
+    evidence.validate(pack)
+    sites = {s["site_id"]: s for s in pack["provenance"]["sites"]}
+    assert sorted(sites) == [f"site-{s}" for s in range(SITES)]
+    for f in files:
+        m = aggfmt.read(f).manifest
+        site = sites[m["site_id"]]
+        assert (site["code_version"], site["git_commit"], site["package_version"]) == \
+            (m["code"]["code_version"], m["code"]["git_commit"], m["code"]["version"])
+        assert site["batches"] == [{k: b[k] for k in ("batch_id", "sha256", "status")} for b in m["batches"]]
+        assert site["batch_count"] == len(m["batches"]) and site["file_sha256"] == aggfmt.file_sha256(f)
+        assert site["registry_sha256"] == m["registry_sha256"] and site["exported_at"].replace(" ", "T") + "Z" == m["exported_at"]
+        assert f'<tr data-site="{m["site_id"]}">' in html and site["code_version"] in html
 
 
 def test_merge_order_does_not_matter(network):
@@ -174,8 +196,10 @@ def test_the_export_holds_no_patient_and_no_date(network):
                     assert not any(("date" in str(x)) or ("timestamp" in str(x)) for x in t.schema.types), name
                     assert not {"patient_id", "episode_id", "session_id", "therapist_id"} & set(t.column_names), name
                     values = {str(v) for col in t.columns for v in col.to_pylist()}
-                else:
-                    values = set(re.findall(r'"([^"]*)"', data.decode()))
+                else:  # the manifest: its one timestamp is the export's own (exported_at), no date of care
+                    manifest = json.loads(data)
+                    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", manifest.pop("exported_at"))
+                    values = set(re.findall(r'"([^"]*)"', json.dumps(manifest)))
                 assert not values & patients, name
                 assert not values & episodes, name
                 assert not any(re.search(r"\d{4}-\d{2}-\d{2}", v) for v in values), name

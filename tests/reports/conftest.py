@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reports.demo import DemoRun, bare_run, demo_run, many_run
+from tests.reports.demo import DemoRun, bare_run, demo_run, hub_run, many_run
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +22,9 @@ def bare(tmp_path_factory) -> DemoRun:
 def many(tmp_path_factory) -> DemoRun:
     """The demo's warehouse tiled to 90 clinics, its reports rebuilt (no PDFs)."""
     return many_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory) -> DemoRun:
+    """The demo's warehouse exported as one site and merged into a hub, its reports (no PDFs)."""
+    return hub_run(tmp_path_factory)

@@ -7,6 +7,8 @@ sections must then be absent, and everything else intact. ``many_run`` tiles the
 warehouse to ``MANY`` clinics (``benchmarks/reports_scale.py``: renamed copies of every clinic's
 rows) and rebuilds the reports without PDFs: the network-scale layout (the clinic table, the
 clinics' distribution instead of a forest plot) and the per-clinic indexes on many clinics.
+``hub_run`` exports the demo's warehouse as one site and merges it into a hub, with its reports:
+the packs of a merged network, whose provenance lists the sites.
 """
 from __future__ import annotations
 
@@ -71,6 +73,23 @@ def bare_run(tmp_path_factory) -> DemoRun:
             con.close()
         _RUNS["bare"] = run
     return _RUNS["bare"]
+
+
+def hub_run(tmp_path_factory) -> DemoRun:
+    """The demo's warehouse exported as one site (``outcomes aggregates export``) and merged into
+    a hub (``outcomes aggregates merge``) with its reports, without PDFs: a merged network's packs."""
+    if "hub" not in _RUNS:
+        base = demo_run(tmp_path_factory)
+        root = tmp_path_factory.mktemp("reports-hub")
+        run = DemoRun(root, base.inbox, root / "hub.duckdb", root / "reports")
+        site_file = root / "site-demo.aggregates.zip"
+        assert main(["aggregates", "export", "--warehouse", str(base.warehouse), "--out", str(site_file),
+                     "--site", "site-demo"]) == 0
+        with mock.patch.object(browser, "find_browser", _no_browser):
+            assert main(["aggregates", "merge", str(site_file), "--warehouse", str(run.warehouse),
+                         "--reports", str(run.reports)]) == 0
+        _RUNS["hub"] = run
+    return _RUNS["hub"]
 
 
 def _scale_script():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 
@@ -30,7 +31,7 @@ def test_the_schema_is_valid_draft_2020_12():
     jsonschema.Draft202012Validator.check_schema(schema)
 
 
-@pytest.mark.parametrize("which", ["demo", "bare"])
+@pytest.mark.parametrize("which", ["demo", "bare", "hub"])
 def test_every_pack_follows_the_schema(which, request):
     run = request.getfixturevalue(which)
     found = packs(run)
@@ -85,6 +86,61 @@ def test_pack_provenance_matches_the_audit_tables(demo):
         assert {f["sha256"] for b in prov["batches"] for f in b["files"]} <= files
         assert prov["software"]["plotly"] and prov["code_version"]
         assert prov["checks"]["batches_balanced"] == prov["checks"]["batches_checked"] == len(accepted)
+
+
+def test_a_hub_pack_lists_every_merged_site(hub, demo):
+    """A merged network's pack says, per site: its name, code version and commit, its batches (as
+    its manifest has them), its registry, when it exported and the sha256 of its aggregates file."""
+    from pipeline.aggregates import format as aggfmt
+
+    site_file = hub.root / "site-demo.aggregates.zip"
+    manifest = aggfmt.read(site_file).manifest
+    assert all(p["provenance"]["sites"] == [] for p in packs(demo).values())  # not a hub: no site
+    found = packs(hub)
+    assert found
+    for name, content in found.items():
+        evidence.validate(content)
+        (site,) = content["provenance"]["sites"]
+        assert site["site_id"] == "site-demo" and site["file_name"] == site_file.name
+        assert site["file_sha256"] == aggfmt.file_sha256(site_file)
+        assert site["registry_sha256"] == manifest["registry_sha256"]
+        code = manifest["code"]
+        assert (site["package_version"], site["code_version"], site["git_commit"]) == \
+            (code["version"], code["code_version"], code["git_commit"])
+        assert site["exported_at"].replace(" ", "T") + "Z" == manifest["exported_at"]
+        assert site["batches"] == [{k: b[k] for k in ("batch_id", "sha256", "status")} for b in manifest["batches"]]
+        assert site["batch_count"] == len(manifest["batches"]) > 0
+        assert content["settings"]["episode_gap_days"] == manifest["settings"]["episode_gap_days"]
+        html = (hub.reports / "evidence" / f"{name}.html").read_text(encoding="utf-8")
+        row = re.search(r'<tr data-site="site-demo">(.*?)</tr>', html, re.S)
+        assert row and site["code_version"] in row.group(1) and site["file_sha256"] in row.group(1)
+        assert f'<td class="num">{site["batch_count"]}</td>' in row.group(1)
+        assert "Merged sites" in html and "the hub's" in html
+
+
+def test_the_insurer_bundle_names_a_sites_batches_anonymously(hub, tmp_path):
+    from unittest import mock
+
+    from pipeline.reports import browser
+    from pipeline.reports.publish import publish
+
+    def no_browser():
+        raise browser.BrowserMissing("not needed")
+
+    with mock.patch.object(browser, "find_browser", no_browser):
+        publish(hub.warehouse, tmp_path / "out")
+    real = {b["batch_id"] for p in packs(hub).values() for s in p["provenance"]["sites"] for b in s["batches"]}
+    for path in sorted((tmp_path / "out" / "insurer" / "evidence").glob("*.json")):
+        if path.name == evidence.SCHEMA_PATH.name:
+            continue
+        content = json.loads(path.read_text(encoding="utf-8"))
+        evidence.validate(content)
+        (site,) = content["provenance"]["sites"]
+        names = {b["batch_id"] for b in site["batches"]}
+        assert names and not names & real and all(n.startswith("Clinic ") for n in names), names
+        assert {b["batch_id"] for b in content["provenance"]["batches"]} <= names
+    for folder in (tmp_path / "out" / "clinics").iterdir():  # a clinic's bundle: no other site's list
+        assert "site-demo" not in "".join(p.read_text(errors="replace") for p in folder.rglob("*.json"))
 
 
 def test_pooled_and_dose_response_appear_only_when_their_marts_exist(demo, bare):
