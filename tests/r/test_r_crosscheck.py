@@ -11,7 +11,10 @@ smcr and smcr_var (``escalc("SMCR", vtype = "LS")``), the Wilcoxon p-value
 a level). When the warehouse has ``marts.pooled_effects``, each pooled estimate is recomputed
 with ``metafor::rma(yi, vi, method = <its method>)`` from R's own clinic-level smcr/smcr_var.
 ``tests/r/compare.R`` checks :func:`pipeline.cohorts.compare` (``t.test``, Newcombe from
-``prop.test``).
+``prop.test``). ``tests/r/casemix.R`` refits the case-mix models with ``lm()`` and
+``glm(family = binomial)`` on one row per episode and recomputes every published
+``marts.clinic_benchmarks`` row and ``marts.benchmark_model_fit`` (the pipeline fits them from
+sums).
 
 Tolerances: 1e-9 absolute for every figure, 1e-6 for p- and q-values, 1e-6 for pooled
 estimates; counts exactly. ``pytest -s`` prints how many cells were compared and the largest
@@ -351,3 +354,61 @@ def test_compare_matches_r_t_test_and_prop_test(crosscheck, request, tmp_path):
     _report(f"cohorts.compare vs R t.test / prop.test ({len(pairs)} comparisons):", rows)
     assert not bad, "\n".join(bad)
     assert all(math.isfinite(r.welch_df) for r in results)
+
+
+CASEMIX_R = HERE / "casemix.R"
+BENCH_KEYS = ["clinic_id", "condition_group", "measure"]
+IMPROVEMENT_FIGURES = ["observed_improvement", "expected_improvement", "difference", "difference_ci_low",
+                       "difference_ci_high"]
+RESPONDER_BENCH_FIGURES = ["observed_responder_rate", "expected_responder_rate", "responder_difference",
+                           "responder_difference_ci_low", "responder_difference_ci_high"]
+CASEMIX_TOL = 1e-9  # least squares: the normal equations from exact sums against R's QR
+GLM_TOL = 1e-6  # logistic: two IRLS runs to their own convergence (and a 1e-8 ridge here)
+# The responder intervals' variance sum p (1 - p) where the data separate (every episode of a
+# pattern responds, as in the degenerate network): both fits stop near p = 1, and the square
+# root of p (1 - p) ~ 1e-10 carries their difference (8e-6 measured; 1e-9 on the demo).
+GLM_CI_TOL = 1e-4
+
+
+def _largest(both: pd.DataFrame, figure: str) -> tuple[int, float]:
+    mine, r = both[figure].astype(float), both[f"{figure}_r"].astype(float)
+    defined = mine.notna() & r.notna()
+    assert (mine.isna() | defined).all(), f"{figure}: null in R where the mart has a value"
+    return int(defined.sum()), float((mine[defined] - r[defined]).abs().max()) if defined.any() else 0.0
+
+
+def test_case_mix_benchmarks_match_lm_and_glm(crosscheck, tmp_path):
+    """marts.clinic_benchmarks and marts.benchmark_model_fit, fitted from sums, equal R's lm() and
+    glm() on one row per episode (tests/r/casemix.R): every published benchmark and every fit."""
+    from pipeline import contract
+
+    con = cohorts.open_warehouse(crosscheck.warehouse)
+    try:
+        _frame(con, "select clinic_id, condition_group, measure, baseline, improvement, responder, age_band, sex, "
+                    "payer from marts.episode_outcomes").to_csv(tmp_path / "episode_outcomes.csv", index=False)
+        _frame(con, "select code, range_min, range_max from ref.measures").to_csv(tmp_path / "ranges.csv", index=False)
+        bench = _frame(con, "select * from marts.clinic_benchmarks where not suppressed")
+        fits = _frame(con, "select * from marts.benchmark_model_fit")
+    finally:
+        con.close()
+    _rscript(CASEMIX_R, tmp_path, tmp_path / "out", contract.BASELINE_BANDS)
+    r_bench = pd.read_csv(tmp_path / "out" / "benchmarks.csv", dtype={"clinic_id": "object"})
+    r_fits = pd.read_csv(tmp_path / "out" / "fits.csv")
+    both = bench.merge(r_bench, on=BENCH_KEYS, suffixes=("", "_r"), how="left", validate="one_to_one")
+    assert len(both) == len(bench) and both["n_r"].notna().all() and (both["n"] == both["n_r"]).all()
+    rows = []
+    for figures, group_tol in ((IMPROVEMENT_FIGURES, CASEMIX_TOL), (RESPONDER_BENCH_FIGURES, GLM_TOL)):
+        for figure in figures:
+            tol = GLM_CI_TOL if figure.startswith("responder_difference_ci") else group_tol
+            count, diff = _largest(both, figure)
+            rows.append((figure, count, diff, tol, "clinic_benchmarks"))
+            assert diff <= tol, f"{figure}: largest difference from R {diff:.3e}"
+    fit = fits.merge(r_fits, on="measure", suffixes=("", "_r"), validate="one_to_one")
+    assert len(fit) == len(fits) and (fit["episodes"] == fit["episodes_r"]).all()
+    for figure, tol in (("r2_improvement", CASEMIX_TOL), ("rmse_improvement", CASEMIX_TOL),
+                        ("pseudo_r2_responder", GLM_TOL)):
+        count, diff = _largest(fit, figure)
+        rows.append((figure, count, diff, tol, "benchmark_model_fit"))
+        assert diff <= tol, f"{figure}: largest difference from R {diff:.3e}"
+    _report(f"case-mix benchmarks vs lm()/glm() ({len(bench)} published benchmarks)", rows)
+    assert len(bench) > 0
