@@ -126,26 +126,30 @@ def fit_note(columns: int, rank: int, constant: list[str], rate: float, clinics:
     return "; ".join(notes) or "full-rank design, both models fitted"
 
 
+def _total(zz: dict, a: str, b: str) -> float:
+    """The network's entry (a, b) of the cross-products: summed over the conditions."""
+    return sum(entries.get((a, b), 0.0) for entries in zz.values())
+
+
 def _fit_measure(measure: str, moments: pd.DataFrame, patterns: pd.DataFrame,
                  clinics: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     zz = _lookup(moments)
     columns = linear_columns(patterns)
     xtx, xtd = _normal_equations(zz, columns, "improvement")
-    def total(a: str, b: str) -> float:
-        return sum(entries.get((a, b), 0.0) for entries in zz.values())
-
-    n = total("intercept", "intercept")
-    lin = riskadjust.ols_moments(xtx, xtd, total("improvement", "improvement"), n, total("intercept", "improvement"))
+    n = _total(zz, "intercept", "intercept")
+    lin = riskadjust.ols_moments(xtx, xtd, _total(zz, "improvement", "improvement"), n,
+                                 _total(zz, "intercept", "improvement"))
     X, constant = design(patterns)
     responder_columns = [("intercept", "")] + [(col, level) for col in PATTERN for level in levels(patterns, col)[1:]]
     _, xtr = _normal_equations(zz, responder_columns, "responder")
     logit = riskadjust.logistic_counts(X, patterns["n"].to_numpy(float), xtr)
-    rate = total("intercept", "responder") / n
+    rate = _total(zz, "intercept", "responder") / n
+    constant = [c for c in constant if c in COVARIATES]  # the baseline band is the baseline's, adjusted for
     fit = {"measure": measure, "episodes": lin.n, "clinics": clinics, "design_columns": len(columns),
            "parameters": lin.p, "r2_improvement": lin.r2, "rmse_improvement": lin.rmse,
-           "pseudo_r2_responder": logit.pseudo_r2, "covariates_constant": [c for c in constant if c in COVARIATES],
+           "pseudo_r2_responder": logit.pseudo_r2, "covariates_constant": constant,
            "responder_model": "logistic" if 0 < rate < 1 else f"constant {rate:g}",
-           "note": fit_note(len(columns), lin.p, [c for c in constant if c in COVARIATES], rate, clinics)}
+           "note": fit_note(len(columns), lin.p, constant, rate, clinics)}
     gamma = effective_coefficients(lin.coef, columns, levels(patterns, "condition_group"))
     return gamma.assign(measure=measure), patterns.assign(measure=measure, expected_p=logit.fitted), fit
 
@@ -158,9 +162,10 @@ def case_mix_models(moments: pd.DataFrame, patterns: pd.DataFrame,
     coefficient of every (measure, condition_group, term), the patterns with their responder
     probability ``expected_p``, and the fit table."""
     gammas, scored, fits = [], [], []
+    by_measure = dict(tuple(moments.groupby("measure", sort=False)))
     for measure, p in patterns.groupby("measure", sort=True):
-        m = moments[moments["measure"] == measure]
-        g, s, fit = _fit_measure(measure, m, p.drop(columns="measure").sort_values(PATTERN).reset_index(drop=True),
+        g, s, fit = _fit_measure(measure, by_measure[measure],
+                                 p.drop(columns="measure").sort_values(PATTERN).reset_index(drop=True),
                                  clinics[measure])
         gammas.append(g)
         scored.append(s)
