@@ -1,6 +1,8 @@
 """Where a published number comes from: the run, the code version, the software, the batches."""
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import socket
 import subprocess
@@ -16,6 +18,23 @@ from pipeline.warehouse import run
 
 REPO = Path(__file__).resolve().parents[1]
 SOFTWARE = ("dagster", "duckdb", "pandas", "numpy", "scipy", "plotly", "great-expectations", "pyarrow")
+
+
+def recorded_settings(con: duckdb.DuckDBPyConnection) -> dict:
+    """The analysis settings the warehouse's episodes were last built with
+    (audit.analysis_settings: setting -> its JSON value); empty when none are recorded."""
+    from pipeline.warehouse import table_exists
+
+    if not table_exists(con, "audit", "analysis_settings"):
+        return {}
+    return {name: json.loads(value) for name, value in run(con, "audit/analysis_settings")}
+
+
+def with_recorded_settings(con: duckdb.DuckDBPyConnection, settings):
+    """``settings`` (a contract.Settings) with the recorded analysis settings in place of the
+    command's: what the figures were computed with is what the reports must state."""
+    known = {f.name for f in dataclasses.fields(settings)}
+    return dataclasses.replace(settings, **{k: v for k, v in recorded_settings(con).items() if k in known})
 
 
 def _now() -> datetime:

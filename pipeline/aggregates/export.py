@@ -116,9 +116,7 @@ def audit_part(con: duckdb.DuckDBPyConnection, name: str) -> Part:
 def analysis_settings(con: duckdb.DuckDBPyConnection, warehouse_path: Path | str = "the warehouse") -> dict:
     """The settings the warehouse's episodes, and so its aggregates, were built with
     (audit.analysis_settings); refuses a warehouse that does not record them."""
-    settings = {}
-    if warehouse.table_exists(con, "audit", "analysis_settings"):
-        settings = {name: json.loads(value) for name, value in warehouse.run(con, "audit/analysis_settings")}
+    settings = provenance.recorded_settings(con)
     missing = [k for k in fmt.REQUIRED_SETTINGS if k not in settings]
     if missing:
         raise AggregatesError(f"{warehouse_path} does not record the analysis settings its aggregates were built "

@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipeline import contract
+from pipeline import contract, provenance
 from pipeline.reports import fmt
 from pipeline.reports.fmt import band_order
 from pipeline.warehouse import frame, table_exists
@@ -331,7 +331,9 @@ class ReportData:
 
 
 def load(con: duckdb.DuckDBPyConnection, run_id: str, settings: contract.Settings) -> ReportData:
-    """Read every table the reports use (the optional marts only when they exist)."""
+    """Read every table the reports use (the optional marts only when they exist). The settings
+    the episodes were built with, when the warehouse records them, replace the command's."""
+    settings = provenance.with_recorded_settings(con, settings)
     optional = {name: query(con, name) if table_exists(con, "marts", name) else None for name in OPTIONAL_MARTS}
     # a hub (pipeline/aggregates) has no quarantined rows of its own, only the merged sites' counts
     data = ReportData(
