@@ -242,8 +242,9 @@ def _receive_fhir(con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
         with _transaction(con):
             if batch.accepted:
                 _replace_earlier(con, [batch], fhir.REPLACE)
-                for bf in batch.loaded:
-                    run(con, f"raw/insert_{bf.table}")
+                for bf in batch.loaded:  # each row carries its row number: no order to keep
+                    with unordered_inserts(con):
+                        run(con, f"raw/insert_{bf.table}")
                 fhir.record(con, batch)
             _audit(con, [batch])
     finally:

@@ -3,8 +3,9 @@
 ``inspect`` checks the manifest and its files (pipeline/fhir/manifest.py); ``parse`` reads every
 NDJSON file with ``read_ndjson`` and an explicit column structure of only the fields the mapping
 needs, checks each file's lines against the manifest's count, then maps the resources into the
-same temporary ``received_sessions`` / ``received_measurements`` tables a CSV batch fills, so that
-the insert into ``raw``, the audit and the staging rules are shared; ``record`` writes, inside the
+same ``received_sessions`` / ``received_measurements`` a CSV batch fills (here views over the mapped
+rows, each numbered in file order), so that the insert into ``raw``, the audit and the staging rules
+are shared; ``record`` writes, inside the
 batch's transaction, what became of every resource (``audit.fhir_resources``), the resources no
 row could be made of (``quarantine.fhir_resources``), the patients' first days and the key's
 fingerprint. No value of a resource is ever printed: reasons name files, lines and counts.

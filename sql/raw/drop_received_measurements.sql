@@ -1,2 +1,2 @@
 -- Forget the measurements file just parsed.
-drop table if exists received_measurements
+drop view if exists received_measurements

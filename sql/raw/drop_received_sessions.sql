@@ -1,2 +1,2 @@
 -- Forget the sessions file just parsed.
-drop table if exists received_sessions
+drop view if exists received_sessions

@@ -1,5 +1,4 @@
 -- Load the measurements of a FHIR batch just mapped (received_measurements, pipeline/fhir) into raw.measurements, inside the
--- batch's transaction, with its row number: the mapping writes the rows in file order and DuckDB keeps
--- insertion order, so a row's rowid + 1 is its row number.
+-- batch's transaction; each row carries its row number in file order (sql/fhir/measurements.sql).
 insert into raw.measurements by name
-select *, rowid + 1 as _row_number from received_measurements
+select * from received_measurements
