@@ -17,7 +17,7 @@ STARTED = time.perf_counter()
 
 import dagster as dg  # noqa: E402
 
-from pipeline.cli import _step_seconds  # noqa: E402
+from pipeline.provenance import step_seconds  # noqa: E402
 from pipeline.definitions import INGEST_JOB, build_definitions  # noqa: E402
 
 
@@ -31,7 +31,7 @@ def main(inbox: str, warehouse: str, key: str, memory_limit: str | None = None) 
             instance=instance, partition_key=key, raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
         seconds = time.perf_counter() - started
-        steps = _step_seconds(instance, result.run_id)
+        steps = step_seconds(instance, result.run_id)
     print(f"{INGEST_JOB}[{key}] {'succeeded' if result.success else 'FAILED'} in {seconds:.1f} s "
           f"(process {time.perf_counter() - STARTED:.1f} s); steps: "
           + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()))
