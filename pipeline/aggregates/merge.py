@@ -11,7 +11,6 @@ aggregates only: a warehouse with staged sessions (a site's) is refused.
 """
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import logging
@@ -214,13 +213,6 @@ def _timestamp(value) -> datetime | None:
     return when.astimezone(timezone.utc).replace(tzinfo=None) if when and when.tzinfo else when
 
 
-def hub_settings(settings: contract.Settings, agreed: dict) -> contract.Settings:
-    """The run's settings with the sites' analysis settings (the episodes the hub's figures come
-    from were built with those, whatever this command was given), so the reports state them."""
-    known = {f.name for f in dataclasses.fields(settings)}
-    return dataclasses.replace(settings, **{k: v for k, v in agreed.items() if k in known})
-
-
 def build_marts(con: duckdb.DuckDBPyConnection, settings: contract.Settings) -> None:
     """The hub's marts from ref.* and agg.* alone (the aggregates layer's builder)."""
     from pipeline.marts import build_all
@@ -245,7 +237,6 @@ def merge(paths: list[Path], hub: Path, reports_dir: Path | None = None,
     site (a shard run's merge). Returns the files merged."""
     files = read_all(paths)
     agreed = fmt.check_settings(files)
-    settings = hub_settings(settings or contract.Settings(), agreed)
     hub = Path(hub)
     run_id, merged_at = str(uuid.uuid4()), _now()
     con = warehouse.connect(hub)
@@ -266,6 +257,7 @@ def merge(paths: list[Path], hub: Path, reports_dir: Path | None = None,
                 _load_site(con, f, run_id, merged_at)
             for name, value in sorted(agreed.items()):  # the hub's aggregates were built with these
                 warehouse.run(con, "audit/analysis_setting_record", {"setting": name, "value": json.dumps(value)})
+            settings = provenance.with_recorded_settings(con, settings or contract.Settings())
             build_marts(con, settings)
             con.commit()
         except BaseException:
