@@ -39,5 +39,5 @@ edges as (
 )
 select clinic_id, session_id, measure, timepoint, value::double as value, _batch_id, _row_number
 from staged
-where $stride = 1 or hash(_batch_id, _row_number) % $stride = 0 or row_key in (select row_key from edges)
+where $stride = 1 or hash(_batch_id, _row_number) % $stride::ubigint = 0 or row_key in (select row_key from edges)
 order by _batch_id, _row_number

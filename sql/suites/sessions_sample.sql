@@ -60,5 +60,5 @@ select
     techniques, therapist_id, cpt_code, age_band, sex, payer,
     _batch_id, _row_number
 from staged
-where $stride = 1 or hash(_batch_id, _row_number) % $stride = 0 or row_key in (select row_key from edges)
+where $stride = 1 or hash(_batch_id, _row_number) % $stride::ubigint = 0 or row_key in (select row_key from edges)
 order by _batch_id, _row_number
