@@ -1,6 +1,7 @@
 -- The staged scores of some batches as the great-expectations suite reads them (pipeline/suites.py).
 -- Every row when $stride = 1. Else a deterministic sample (the same rows every time): the rows
--- whose key hashes to 0 modulo $stride, and, whatever the sample, the edges: per measure the rows
+-- whose key hashes to 0 modulo $stride, and, whatever the sample, the edges (of tied rows the one with
+-- the smallest row key, so the same rows every run): per measure the rows
 -- with the smallest and the largest value, the rows with the longest value of every text column,
 -- one row of each measure and timepoint, and one row of each pattern of empty columns (see
 -- sessions_sample.sql: what only the random part can catch here are the identifier patterns and
@@ -10,18 +11,33 @@ with staged as (
     from staging.measurements
     where list_contains($batch_ids, _batch_id)
 ),
-extremes as (
-    select unnest([arg_min(row_key, value), arg_max(row_key, value)]) as row_key
+bounds as (
+    select measure, min(value) as lo, max(value) as hi
     from staged
     where $stride > 1
     group by measure
-    union all
-    select unnest([
-        arg_max(row_key, length(clinic_id)), arg_max(row_key, length(session_id)),
-        arg_max(row_key, length(measure)), arg_max(row_key, length(timepoint))
-    ]) as row_key
+),
+lengths as (
+    select
+        max(length(clinic_id)) as clinic_len, max(length(session_id)) as session_len,
+        max(length(measure)) as measure_len, max(length(timepoint)) as timepoint_len
     from staged
     where $stride > 1
+),
+extremes as (
+    select unnest([min(s.row_key) filter (where s.value = b.lo), min(s.row_key) filter (where s.value = b.hi)]) as row_key
+    from staged as s
+    inner join bounds as b on s.measure = b.measure
+    group by s.measure
+    union all
+    select unnest([
+        min(s.row_key) filter (where length(s.clinic_id) = l.clinic_len),
+        min(s.row_key) filter (where length(s.session_id) = l.session_len),
+        min(s.row_key) filter (where length(s.measure) = l.measure_len),
+        min(s.row_key) filter (where length(s.timepoint) = l.timepoint_len)
+    ]) as row_key
+    from staged as s
+    cross join lengths as l
 ),
 coded as (
     select min(row_key) as row_key
