@@ -41,14 +41,14 @@ def floor(inbox: Path, work: Path, memory_limit: str) -> tuple[float, float]:
 
 
 def intake(inbox: Path, work: Path, memory_limit: str) -> dict[str, tuple[float, float]]:
-    from pipeline import ingest, models, staging, warehouse
+    from pipeline import ingest, reference, staging, warehouse
 
     db = work / "intake.duckdb"
     for stale in (db, db.with_name(db.name + ".wal")):
         stale.unlink(missing_ok=True)
     con = warehouse.connect(db, memory_limit=memory_limit)
     warehouse.ensure_schema(con)
-    models.load_reference(con)
+    reference.load_reference(con)
     folders = ingest.discover(inbox)
     steps, mark = {}, (time.perf_counter(), _cpu())
 

@@ -1,9 +1,13 @@
 """The benchmark scripts are run by hand, not by the tests, so an API they import can move
 without anyone noticing until the next measurement (benchmarks/partition_run.py imported a
 helper of pipeline.cli that 0.3.0 had moved, and the incremental benchmark failed at 10M).
-Each script is imported here, its main guarded, so that its imports at least resolve."""
+Each script is imported here, its main guarded, so that its imports at least resolve; and every
+import of the pipeline inside a function (run only when the script runs) is resolved too
+(benchmarks/intake_steps.py imported ``pipeline.models``, gone since 0.3.0)."""
 from __future__ import annotations
 
+import ast
+import importlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -21,6 +25,29 @@ def test_a_benchmark_script_imports(script, monkeypatch):
     monkeypatch.setitem(sys.modules, spec.name, module)
     spec.loader.exec_module(module)  # runs its imports, not its main (guarded by __name__)
     assert module.__name__ != "__main__"
+
+
+def _pipeline_imports(script: Path) -> list[tuple[str, str | None]]:
+    """(module, name) of every ``import pipeline...`` / ``from pipeline... import name`` anywhere in the script."""
+    found = []
+    for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "pipeline":
+            found += [(node.module, alias.name) for alias in node.names]
+        elif isinstance(node, ast.Import):
+            found += [(alias.name, None) for alias in node.names if alias.name.split(".")[0] == "pipeline"]
+    return found
+
+
+@pytest.mark.parametrize("script", BENCHMARKS, ids=lambda p: p.name)
+def test_every_pipeline_import_of_a_benchmark_script_resolves(script):
+    for module, name in _pipeline_imports(script):
+        imported = importlib.import_module(module)
+        if name is not None and not hasattr(imported, name):
+            importlib.import_module(f"{module}.{name}")  # a submodule: raises if it is not one either
+
+
+def test_the_import_scan_sees_imports_inside_functions():
+    assert ("pipeline", "reference") in _pipeline_imports(Path(__file__).resolve().parents[2] / "benchmarks" / "intake_steps.py")
 
 
 def test_there_are_benchmark_scripts():
