@@ -14,7 +14,7 @@ from typing import Callable
 
 import duckdb
 
-from pipeline.warehouse import run
+from pipeline.warehouse import run, table_exists
 
 REPO = Path(__file__).resolve().parents[1]
 SOFTWARE = ("dagster", "duckdb", "pandas", "numpy", "scipy", "plotly", "great-expectations", "pyarrow")
@@ -23,8 +23,6 @@ SOFTWARE = ("dagster", "duckdb", "pandas", "numpy", "scipy", "plotly", "great-ex
 def recorded_settings(con: duckdb.DuckDBPyConnection) -> dict:
     """The analysis settings the warehouse's episodes were last built with
     (audit.analysis_settings: setting -> its JSON value); empty when none are recorded."""
-    from pipeline.warehouse import table_exists
-
     if not table_exists(con, "audit", "analysis_settings"):
         return {}
     return {name: json.loads(value) for name, value in run(con, "audit/analysis_settings")}

@@ -12,6 +12,7 @@ Like pipeline/definitions.py, this module sits on top: it runs the asset modules
 """
 
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -25,6 +26,18 @@ SHARD_JOB = "shard_network"
 SHARD_GROUPS = ("raw", "staging", "quarantine", "intermediate", "aggregates")
 PRELOAD = ["pipeline.definitions", "pipeline.aggregates.job"]
 QUIET = {"python_logs": {"python_log_level": "CRITICAL"}}  # the step processes' own log lines
+
+
+class QuietWarehouse(DuckDBResource):
+    """A shard's warehouse, with DuckDB's progress bar off on every connection: the shards run
+    side by side on one terminal, where their bars overwrote each other's lines. It is a
+    connection's setting (DuckDB refuses it in ``connection_config``), so it is set here."""
+
+    @contextmanager
+    def get_connection(self):
+        with DuckDBResource.get_connection(self) as con:
+            con.execute("set enable_progress_bar = false")
+            yield con
 
 
 class ShardSettings(dg.ConfigurableResource):
@@ -72,7 +85,7 @@ def intake_to_aggregates(inbox: Path, db: Path, settings: ShardSettings) -> None
     checks = dg.load_asset_checks_from_modules(list(ASSET_MODULES))
     config = {"memory_limit": settings.memory_limit} if settings.memory_limit else {}
     resources = {
-        "warehouse_db": DuckDBResource(database=str(db), connection_config=config),
+        "warehouse_db": QuietWarehouse(database=str(db), connection_config=config),
         "settings": OutcomesSettings(inbox=str(inbox), reports=tempfile.gettempdir(),
                                      episode_gap_days=settings.episode_gap_days,
                                      suppression_min_n=settings.suppression_min_n),

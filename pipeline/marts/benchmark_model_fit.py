@@ -80,20 +80,28 @@ def _lookup(moments: pd.DataFrame) -> dict[str, dict[tuple[str, str], float]]:
     return out
 
 
+def _outcome_products(zz: dict, columns: list[tuple[str, str]], outcome: str) -> np.ndarray:
+    """X'<outcome> of the design columns, summed over the conditions' cross-products."""
+    xty = np.zeros(len(columns))
+    for cond, entries in zz.items():
+        for j, tj in enumerate(term(c, cond) for c in columns):
+            if tj is not None:
+                xty[j] += entries.get((tj, outcome), 0.0)
+    return xty
+
+
 def _normal_equations(zz: dict, columns: list[tuple[str, str]], outcome: str) -> tuple[np.ndarray, np.ndarray]:
     """X'X and X'<outcome> of the design columns, summed over the conditions' cross-products."""
-    p = len(columns)
-    xtx, xty = np.zeros((p, p)), np.zeros(p)
+    xtx = np.zeros((len(columns), len(columns)))
     for cond, entries in zz.items():
         terms = [term(c, cond) for c in columns]
         for j, tj in enumerate(terms):
             if tj is None:
                 continue
-            xty[j] += entries.get((tj, outcome), 0.0)
             for k, tk in enumerate(terms):
                 if tk is not None:
                     xtx[j, k] += entries.get((tj, tk), 0.0)
-    return xtx, xty
+    return xtx, _outcome_products(zz, columns, outcome)
 
 
 def effective_coefficients(coef: np.ndarray, columns: list[tuple[str, str]], conditions: list[str]) -> pd.DataFrame:
@@ -141,7 +149,7 @@ def _fit_measure(measure: str, moments: pd.DataFrame, patterns: pd.DataFrame,
                                  _total(zz, "intercept", "improvement"))
     X, constant = design(patterns)
     responder_columns = [("intercept", "")] + [(col, level) for col in PATTERN for level in levels(patterns, col)[1:]]
-    _, xtr = _normal_equations(zz, responder_columns, "responder")
+    xtr = _outcome_products(zz, responder_columns, "responder")
     logit = riskadjust.logistic_counts(X, patterns["n"].to_numpy(float), xtr)
     rate = _total(zz, "intercept", "responder") / n
     constant = [c for c in constant if c in COVARIATES]  # the baseline band is the baseline's, adjusted for

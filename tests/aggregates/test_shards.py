@@ -62,3 +62,10 @@ def test_split_inbox_keeps_clinics_whole(tmp_path):
             assert shards.shard_of(link.name.split("-")[0], 2) == k
     with pytest.raises(Exception, match="does not exist"):
         shards.split_inbox(tmp_path / "nope", wh, 2)
+
+
+def test_a_shards_connections_have_no_progress_bar(tmp_path):
+    from pipeline.aggregates.job import QuietWarehouse
+
+    with QuietWarehouse(database=str(tmp_path / "w.duckdb")).get_connection() as con:
+        assert con.execute("select current_setting('enable_progress_bar')").fetchall() == [(False,)]
