@@ -203,7 +203,6 @@ def rules(table: str, today: dt.date | None = None) -> list[Rule]:
 
 
 _CONTEXT_LOCK = threading.Lock()  # one context per process, whichever thread asks first builds it
-_VALIDATE_LOCK = threading.Lock()  # one validation at a time (the warm-up's, then the suites')
 
 
 def _context():
@@ -216,10 +215,7 @@ def warm_up() -> threading.Thread:
     """Import great-expectations and build its context in a background thread, so that the
     suites find it built: ``outcomes run`` starts it when receiving accepts its first batch, and
     the ~3 s of importing overlap receiving and staging, which spend most of their time in
-    DuckDB (outside Python's lock). It then builds both suites and validates one made-up row
-    of each table (``_first_validations``): great-expectations' first validation in a process
-    costs about 0.7 s more than the next ones (lazy imports, metric registry, pydantic models),
-    measured on the 1M network. An import error is left for the suites to report.
+    DuckDB (outside Python's lock). An import error is left for the suites to report.
 
     sqlalchemy.orm is imported first, here, in the caller's thread: great-expectations imports
     it, and so does Dagster's event log lazily in the middle of a partitioned step; two threads
@@ -231,7 +227,6 @@ def warm_up() -> threading.Thread:
     def target():
         try:
             _context()
-            _first_validations()
         except BaseException:  # noqa: BLE001 - the suites raise it again, plainly
             pass
 
@@ -265,22 +260,6 @@ def _build_context():
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     asset = context.data_sources.add_pandas("outcomes").add_dataframe_asset("staged_rows")
     return gx, asset.add_batch_definition_whole_dataframe("whole_frame"), imported
-
-
-def _first_validations() -> None:
-    """Build each table's suite and validate one made-up row of it (results thrown away), so that
-    great-expectations' first-validation costs are paid here, not by the suites' steps."""
-    import pandas as pd
-
-    values = {"text": "x", "int": 1.0, "number": 1.0, "date": pd.Timestamp("2000-01-01")}
-    for table in contract.TABLES:
-        row = {c.name: values[c.type] for c in contract.COLUMNS[table]}
-        for rule in rules(table):  # columns the rules name beside the contract's (session_date_year)
-            for key in ("column", "column_A", "column_B"):
-                if key in rule.kwargs:
-                    row.setdefault(rule.kwargs[key], 1.0)
-        row.update({"_batch_id": "warm-up", "_row_number": 1})
-        validate_frame(table, pd.DataFrame([row]))
 
 
 def import_seconds() -> float:
@@ -357,7 +336,7 @@ def validate_frame(table: str, df, today: dt.date | None = None) -> list[RuleRes
     gx, batch_definition, _ = _context()
     the_rules = rules(table, today)
     suite = build_suite(table, today)
-    with _VALIDATE_LOCK, warnings.catch_warnings():  # pandas warns that contract patterns have (capturing) groups
+    with warnings.catch_warnings():  # pandas warns that contract patterns have (capturing) groups
         warnings.simplefilter("ignore")
         batch = batch_definition.get_batch(batch_parameters={"dataframe": _prepare(table, df)})
         result = batch.validate(suite, result_format={
@@ -473,8 +452,6 @@ def check_new_batches(con: duckdb.DuckDBPyConnection, table: str, max_rows: int 
     outcome.sampled = outcome.rows_checked < outcome.rows_staged
     checked = df["_batch_id"].value_counts().to_dict() if len(df) else {}
     _context()
-    with _VALIDATE_LOCK:  # a warm-up still validating its made-up rows
-        pass
     lap("import wait")
     outcome.results = validate_frame(table, df, today) if len(df) else [
         RuleResult(rule, True, 0, 0) for rule in rules(table, today)]
