@@ -1,30 +1,33 @@
 -- The staged scores of some batches as the great-expectations suite reads them (pipeline/suites.py).
 -- Every row when $stride = 1. Else a deterministic sample (the same rows every time): the rows
 -- whose (batch, row number) hashes to 0 modulo $stride, and, whatever the sample, the edge rows:
--- per measure the rows with the smallest and the largest value, the rows with the longest value
--- of every free-text column, one row of each measure, of each timepoint and of each pattern of
--- empty columns (what only the random part can catch here: the identifier patterns and
--- duplicates). Of tied rows the one with the smallest row key, so the same rows every run (see
--- sessions_sample.sql for the packed (value, row key) bigints; the values, doubles, are found in
--- a second pass against their per-measure bounds). No pass but the last carries a whole row.
+-- per measure the rows with the smallest and the largest value; per measure, timepoint and
+-- pattern of empty columns (a few dozen groups whatever the size) its first row and the rows with
+-- the longest clinic_id and session_id. So a range, length, allowed-value or required-value rule
+-- that any of these staged rows breaks is broken by a sampled row (what only the random part can
+-- catch here: the identifier patterns and duplicates). Of tied rows the one with the smallest row
+-- key, so the same rows every run (lengths packed with the row key as in sessions_sample.sql;
+-- the values, doubles, are found in a second pass against their measure's bounds). One pass
+-- groups, one finds the extremes, one reads the sampled rows whole.
 with grouped as (
     select
-        measure, grouping(measure) as by_other, min(value) as lo, max(value) as hi, min(rowid) as first_key,
+        measure, min(value) as lo, max(value) as hi, min(rowid) as first_key,
         4294967295 - max(length(clinic_id)::ubigint * 4294967296 + 4294967295 - rowid::ubigint) % 4294967296 as clinic_key,
         4294967295 - max(length(session_id)::ubigint * 4294967296 + 4294967295 - rowid::ubigint) % 4294967296 as session_key
     from staging.measurements
     where $stride > 1 and list_contains($batch_ids, _batch_id)
-    group by grouping sets (
-        (measure), (timepoint),
-        ((clinic_id is null)::int + 2 * (session_id is null)::int + 4 * (measure is null)::int
-         + 8 * (timepoint is null)::int + 16 * (value is null)::int)
-    )
+    group by measure, timepoint,
+        (clinic_id is null)::int + 2 * (session_id is null)::int + 4 * (measure is null)::int
+        + 8 * (timepoint is null)::int + 16 * (value is null)::int
+),
+bounds as (
+    select measure, min(lo) as lo, max(hi) as hi from grouped where measure is not null group by measure
 ),
 extremes as (
-    select unnest([min(m.rowid) filter (where m.value = g.lo), min(m.rowid) filter (where m.value = g.hi)]) as row_key
+    select unnest([min(m.rowid) filter (where m.value = b.lo), min(m.rowid) filter (where m.value = b.hi)]) as row_key
     from staging.measurements as m
-    inner join grouped as g on m.measure = g.measure and g.by_other = 0
-    where list_contains($batch_ids, m._batch_id) and (m.value = g.lo or m.value = g.hi)
+    inner join bounds as b on m.measure = b.measure
+    where list_contains($batch_ids, m._batch_id) and (m.value = b.lo or m.value = b.hi)
     group by m.measure
 ),
 edges as (
