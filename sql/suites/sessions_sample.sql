@@ -22,7 +22,8 @@ with keyed as (
         ((session_date - date '1970-01-01')::bigint + 2147483648)::ubigint * 4294967296 as session_date,
         (session_day::bigint + 2147483648)::ubigint * 4294967296 as session_day,
         (session_year::bigint + 2147483648)::ubigint * 4294967296 as session_year,
-        (session_year::bigint - year(session_date) + 2147483648)::ubigint * 4294967296 as year_gap,
+        (least(greatest(session_year::bigint - year(session_date), -2147483648), 2147483647) + 2147483648)::ubigint
+            * 4294967296 as year_gap,  -- clamped to 32 bits: still nonzero where the years differ
         length(clinic_id)::ubigint * 4294967296 as clinic_id,
         length(patient_id)::ubigint * 4294967296 as patient_id,
         length(session_id)::ubigint * 4294967296 as session_id,
