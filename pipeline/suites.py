@@ -16,25 +16,30 @@ in ``docs/quality.md``):
   (the result cursor is closed too early; upstream issues 10738 and 11579) and the regex
   expectations are unsupported;
 - on the staged rows of the batches split since the last check (and of batches that failed
-  it before), pulled as DuckDB -> Arrow -> pandas, once per table and run, not once per batch:
-  a validation has a fixed cost of about 0.5 s, so the 48 demo batches one by one would cost
-  about 25 s per table, together about 1 s. Results are split per batch afterwards through the
-  unexpected rows' ``_batch_id`` and ``_row_number``;
-- importing great-expectations and building its context costs about 3 s of CPU and 260 MB,
-  paid only when there is something to check, and never by ``outcomes validate`` (which must
-  answer in seconds). ``outcomes run`` pays it beside receiving and staging: ``warm_up``
-  imports it in a background thread once the first batch is accepted (receiving and staging
-  spend most of their time in DuckDB, outside Python's lock), and each suite is built once;
-- validating costs about 15 CPU seconds per million staged sessions (34 expectations) and 4.4
-  per million scores (21), plus about 0.4 s per suite whatever the rows: great-expectations
-  filters the whole frame for each expectation. So up to ``MAX_ROWS`` rows per table and run
-  are validated whole; beyond that a deterministic sample (recorded as such), computed in
-  DuckDB (``sql/suites/*_sample.sql``): about ``MAX_ROWS`` rows by a hash of their key, and
-  always the edge rows, the extremes of every ranged column, the longest value of every text
-  column, one row of each code and of each pattern of empty columns. Sampled, every range,
-  length, allowed-value, code-pattern and required-value rule is still checked on the rows
-  that would break it if any did; only the identifier patterns, the duplicates and the year
-  mismatch are checked on the random part alone.
+  it before), pulled as DuckDB -> Arrow -> pandas, once per table and run, not per batch (the
+  48 demo batches one by one would cost about 25 s per table): results are split per batch
+  afterwards through the unexpected rows' ``_batch_id`` and ``_row_number``;
+- importing great-expectations costs 1.6 s of CPU beside an already imported Dagster (2.8 s
+  alone) and 260 MB, paid only when there is something to check, never by ``outcomes
+  validate``. ``outcomes run`` pays it beside receiving and staging (``warm_up``: a thread
+  started at the first accepted batch); on a small network (the demo) they end first and the
+  sessions suite waits for the import (1.8 to 6.4 s at load averages of 3 to 7): its floor there;
+- validating costs about 0.3 s per suite whatever the rows (GE builds a metric graph and
+  filters the whole frame for each expectation) plus about 7 CPU s per million sessions (34
+  expectations) and 2.8 per million scores (21). So up to ``MAX_ROWS`` rows per table and run
+  are validated whole; beyond that a deterministic sample (recorded as such) from DuckDB
+  (``sql/suites/*_sample.sql``): about ``MAX_ROWS`` rows by a hash of (batch, row number), and
+  always the edge rows: the extremes of every ranged column (per measure for scores) and of
+  session_year minus the year of session_date, the longest value of every free-text column,
+  one row of each value of every coded column and of each pattern of empty columns. So every
+  range, length, allowed-value, code-pattern, required-value and year-mismatch rule is checked
+  on the rows that would break it if any did (``tests/quality/test_suites.py`` breaks one row
+  outside the random part for each); the identifier patterns and duplicates rest on the random
+  part (10,000 rows miss a bug touching 1 row in 10,000 with probability 0.37, 50,000 with
+  0.007; a duplicate needs both copies in it). The edge rows do not grow with rows or batches
+  (about 500 on 1M sessions, 30 on 2.8M scores); finding them costs about 0.4 CPU s per million
+  sessions and 0.1 per million scores (packed (value, row key) bigints in one aggregate pass,
+  one pass of group-bys, one reading the sampled rows): the part that grows with the intake.
 
 The numbers that great-expectations compares must be float64/int64 and the dates
 datetime64[ns]: for any other dtype (pandas 3 reads Arrow dates as datetime64[us] and int32 as
@@ -68,7 +73,7 @@ log = logging.getLogger("outcomes")
 
 SUITES = {table: f"{table}_contract" for table in contract.TABLES}
 INDEX_COLUMNS = ["_batch_id", "_row_number"]
-MAX_ROWS = 50_000  # per table and run; more rows are checked on a deterministic sample of about this size
+MAX_ROWS = 10_000  # per table and run; more rows are checked on a deterministic sample of about this size
 FIRST_ROWS = 5  # row numbers kept per batch and failed expectation
 
 # Contract ranges by column (the values live in pipeline.contract; this only says which is whose).
@@ -336,9 +341,9 @@ def validate_frame(table: str, df, today: dt.date | None = None) -> list[RuleRes
     gx, batch_definition, _ = _context()
     the_rules = rules(table, today)
     suite = build_suite(table, today)
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": _prepare(table, df)})
     with warnings.catch_warnings():  # pandas warns that contract patterns have (capturing) groups
         warnings.simplefilter("ignore")
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": _prepare(table, df)})
         result = batch.validate(suite, result_format={
             "result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS,
             "return_unexpected_index_query": False, "partial_unexpected_count": 0,
@@ -379,6 +384,7 @@ class SuiteRun:
     rows_checked: int = 0
     sampled: bool = False
     seconds: float = 0.0
+    phases: dict[str, tuple[float, float]] = field(default_factory=dict)  # wall and CPU seconds per phase
     results: list[RuleResult] = field(default_factory=list)
 
     @property
@@ -433,19 +439,33 @@ def check_new_batches(con: duckdb.DuckDBPyConnection, table: str, max_rows: int 
     outcome = SuiteRun(table, SUITES[table], pending_batches(con, table))
     if not outcome.batches:
         return outcome
-    started = time.perf_counter()
+    started, mark = time.perf_counter(), (time.perf_counter(), time.process_time())
+
+    def lap(phase: str) -> None:  # wall and CPU seconds (this process, DuckDB's threads included)
+        nonlocal mark
+        now = (time.perf_counter(), time.process_time())
+        outcome.phases[phase] = (now[0] - mark[0], now[1] - mark[1])
+        mark = now
+
     params = {**contract.rule_params(), "batch_ids": outcome.batches, "table_name": table}
     staged = dict(run(con, "suites/staged_rows", params))
     outcome.rows_staged = sum(staged.values())
+    lap("count")
     df = frame(con, f"suites/{table}_sample", {**params, "stride": stride(outcome.rows_staged, max_rows)})
-    outcome.rows_checked = len(df)
-    outcome.sampled = outcome.rows_checked < outcome.rows_staged
+    lap("sample")
+    outcome.rows_checked, outcome.sampled = len(df), len(df) < outcome.rows_staged
     checked = df["_batch_id"].value_counts().to_dict() if len(df) else {}
+    if len(df):  # else nothing to check: great-expectations is not imported
+        _context()
+    lap("import wait")
     outcome.results = validate_frame(table, df, today) if len(df) else [
         RuleResult(rule, True, 0, 0) for rule in rules(table, today)]
+    lap("validate")
     _store(con, outcome, staged, checked)
+    lap("store")
     outcome.seconds = time.perf_counter() - started
-    log.info("[suites] %s", outcome.summary())
+    log.info("[suites] %s (%.2f s; wall/CPU s: %s)", outcome.summary(), outcome.seconds,
+             ", ".join(f"{k} {w:.2f}/{c:.2f}" for k, (w, c) in outcome.phases.items()))
     return outcome
 
 

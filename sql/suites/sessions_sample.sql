@@ -2,77 +2,62 @@
 -- numbers as double and dates as timestamps (GE compares those vectorised), the technique list
 -- joined by the contract's separator, and the year of session_date beside session_year.
 -- Every row when $stride = 1. Else a deterministic sample (the same rows every time): the rows
--- whose key hashes to 0 modulo $stride, and, whatever the sample, the edges (of tied rows the one
--- with the smallest row key, so the same rows every run): the rows with the
--- smallest and the largest value of every ranged column, with the longest value of every text
--- column, one row of each value of every coded column and one row of each pattern of empty
--- columns. So a range, length, allowed-value, code-pattern or required-value rule that any of
--- these staged rows breaks is broken by a sampled row (what only the random part can catch:
--- identifier patterns, duplicates, the year mismatch).
-with staged as (
+-- whose (batch, row number) hashes to 0 modulo $stride, and, whatever the sample, the edge rows:
+-- the smallest and the largest value of every ranged column and of session_year minus the year
+-- of session_date, the longest value of every free-text column, one row of each value of every
+-- coded column (so also its longest value) and one row of each pattern of empty columns. So a
+-- range, length, allowed-value, code-pattern, required-value or year-mismatch rule that any of
+-- these staged rows breaks is broken by a sampled row (what only the random part can catch: the
+-- identifier patterns and duplicates).
+-- Cheap at every size: no pass carries a whole row. The extremes come from one aggregate pass
+-- over bigints that pack (value, row key) so that, of tied rows, the one with the smallest row
+-- key wins (the same rows every run; arg_min would return whichever tied row a thread met
+-- first); the codes from one pass of grouping sets; the rows themselves are read only for the
+-- sample. Packing: a 32-bit value (int, days of a date, a length) offset by 2^31, times 2^32,
+-- plus the row key (below 2^32): a ubigint.
+with keyed as (
     select
-        rowid as row_key, clinic_id, patient_id, session_id, episode_id, session_date, session_day,
-        session_year, condition_code, duration_min,
-        array_to_string(techniques, $list_separator) as techniques,
-        therapist_id, cpt_code, age_band, sex, payer, _batch_id, _row_number
+        rowid::ubigint as k,
+        (duration_min::bigint + 2147483648)::ubigint * 4294967296 as duration_min,
+        ((session_date - date '1970-01-01')::bigint + 2147483648)::ubigint * 4294967296 as session_date,
+        (session_day::bigint + 2147483648)::ubigint * 4294967296 as session_day,
+        (session_year::bigint + 2147483648)::ubigint * 4294967296 as session_year,
+        (least(greatest(session_year::bigint - year(session_date), -2147483648), 2147483647) + 2147483648)::ubigint
+            * 4294967296 as year_gap,  -- clamped to 32 bits: still nonzero where the years differ
+        length(clinic_id)::ubigint * 4294967296 as clinic_id,
+        length(patient_id)::ubigint * 4294967296 as patient_id,
+        length(session_id)::ubigint * 4294967296 as session_id,
+        length(episode_id)::ubigint * 4294967296 as episode_id,
+        length(therapist_id)::ubigint * 4294967296 as therapist_id
     from staging.sessions
-    where list_contains($batch_ids, _batch_id)
-),
-bounds as (
-    select
-        min(duration_min) as duration_min_lo, max(duration_min) as duration_min_hi,
-        min(session_date) as session_date_lo, max(session_date) as session_date_hi,
-        min(session_day) as session_day_lo, max(session_day) as session_day_hi,
-        min(session_year) as session_year_lo, max(session_year) as session_year_hi,
-        max(length(clinic_id)) as clinic_id_len,
-        max(length(patient_id)) as patient_id_len,
-        max(length(session_id)) as session_id_len,
-        max(length(episode_id)) as episode_id_len,
-        max(length(condition_code)) as condition_code_len,
-        max(length(techniques)) as techniques_len,
-        max(length(therapist_id)) as therapist_id_len,
-        max(length(cpt_code)) as cpt_code_len,
-        max(length(age_band)) as age_band_len,
-        max(length(sex)) as sex_len,
-        max(length(payer)) as payer_len
-    from staged
-    where $stride > 1
+    where $stride > 1 and list_contains($batch_ids, _batch_id)
 ),
 extremes as (
     select unnest([
-        min(s.row_key) filter (where s.duration_min = b.duration_min_lo),
-        min(s.row_key) filter (where s.duration_min = b.duration_min_hi),
-        min(s.row_key) filter (where s.session_date = b.session_date_lo),
-        min(s.row_key) filter (where s.session_date = b.session_date_hi),
-        min(s.row_key) filter (where s.session_day = b.session_day_lo),
-        min(s.row_key) filter (where s.session_day = b.session_day_hi),
-        min(s.row_key) filter (where s.session_year = b.session_year_lo),
-        min(s.row_key) filter (where s.session_year = b.session_year_hi),
-        min(s.row_key) filter (where length(s.clinic_id) = b.clinic_id_len),
-        min(s.row_key) filter (where length(s.patient_id) = b.patient_id_len),
-        min(s.row_key) filter (where length(s.session_id) = b.session_id_len),
-        min(s.row_key) filter (where length(s.episode_id) = b.episode_id_len),
-        min(s.row_key) filter (where length(s.condition_code) = b.condition_code_len),
-        min(s.row_key) filter (where length(s.techniques) = b.techniques_len),
-        min(s.row_key) filter (where length(s.therapist_id) = b.therapist_id_len),
-        min(s.row_key) filter (where length(s.cpt_code) = b.cpt_code_len),
-        min(s.row_key) filter (where length(s.age_band) = b.age_band_len),
-        min(s.row_key) filter (where length(s.sex) = b.sex_len),
-        min(s.row_key) filter (where length(s.payer) = b.payer_len)
+        min(duration_min + k) % 4294967296, 4294967295 - max(duration_min + 4294967295 - k) % 4294967296,
+        min(session_date + k) % 4294967296, 4294967295 - max(session_date + 4294967295 - k) % 4294967296,
+        min(session_day + k) % 4294967296, 4294967295 - max(session_day + 4294967295 - k) % 4294967296,
+        min(session_year + k) % 4294967296, 4294967295 - max(session_year + 4294967295 - k) % 4294967296,
+        min(year_gap + k) % 4294967296, 4294967295 - max(year_gap + 4294967295 - k) % 4294967296,
+        4294967295 - max(clinic_id + 4294967295 - k) % 4294967296,
+        4294967295 - max(patient_id + 4294967295 - k) % 4294967296,
+        4294967295 - max(session_id + 4294967295 - k) % 4294967296,
+        4294967295 - max(episode_id + 4294967295 - k) % 4294967296,
+        4294967295 - max(therapist_id + 4294967295 - k) % 4294967296
     ]) as row_key
-    from staged as s
-    cross join bounds as b
+    from keyed
 ),
 coded as (
-    select min(row_key) as row_key
-    from staged
-    where $stride > 1
+    select min(rowid) as row_key
+    from staging.sessions
+    where $stride > 1 and list_contains($batch_ids, _batch_id)
     group by grouping sets (
         (condition_code), (techniques), (cpt_code), (age_band), (sex), (payer),
-        (episode_id is null, session_date is null, session_day is null, session_year is null,
-         techniques is null, therapist_id is null, cpt_code is null, age_band is null, sex is null,
-         payer is null, clinic_id is null, patient_id is null, session_id is null,
-         condition_code is null, duration_min is null)
+        ((clinic_id is null)::int + 2 * (patient_id is null)::int + 4 * (session_id is null)::int
+         + 8 * (episode_id is null)::int + 16 * (session_date is null)::int + 32 * (session_day is null)::int
+         + 64 * (session_year is null)::int + 128 * (condition_code is null)::int + 256 * (duration_min is null)::int
+         + 512 * (techniques is null)::int + 1024 * (therapist_id is null)::int + 2048 * (cpt_code is null)::int
+         + 4096 * (age_band is null)::int + 8192 * (sex is null)::int + 16384 * (payer is null)::int)
     )
 ),
 edges as (
@@ -88,8 +73,10 @@ select
     year(session_date)::double as session_date_year,
     condition_code,
     duration_min::double as duration_min,
-    techniques, therapist_id, cpt_code, age_band, sex, payer,
+    array_to_string(techniques, $list_separator) as techniques,
+    therapist_id, cpt_code, age_band, sex, payer,
     _batch_id, _row_number
-from staged
-where $stride = 1 or hash(_batch_id, _row_number) % $stride::ubigint = 0 or row_key in (select row_key from edges)
+from staging.sessions
+where list_contains($batch_ids, _batch_id)
+  and ($stride = 1 or hash(_batch_id, _row_number) % $stride::ubigint = 0 or rowid in (select row_key from edges))
 order by _batch_id, _row_number

@@ -235,3 +235,59 @@ def test_the_documentation_lists_every_reason_code():
     text = (Path(__file__).resolve().parents[2] / "docs" / "quality.md").read_text(encoding="utf-8")
     for code, words in contract.REASONS.items():
         assert f"| `{code}` |" in text and words in text, code
+
+
+def _off_sample_row(wh, table: str, where: str = "true") -> tuple[str, int, int]:
+    """A staged row of ``table`` that the random part of a 1-row sample does not take (its key
+    does not hash to 0 modulo the stride): only the edge rows can bring it into the sample."""
+    staged = wh.execute(f"select count(*) from staging.{table}").fetchall()[0][0]
+    rows = wh.execute(f"select _batch_id, _row_number, rowid from staging.{table} "
+                      f"where hash(_batch_id, _row_number) % $stride::ubigint <> 0 and {where} "
+                      "order by _batch_id, _row_number", {"stride": suites.stride(staged, 1)}).fetchall()
+    return rows[len(rows) // 2]
+
+
+@pytest.mark.parametrize(("table", "change", "reason", "where"), [
+    ("sessions", "duration_min = 500", "duration_out_of_range", "true"),
+    ("sessions", "session_year = session_year - 1", "session_year_mismatch", "session_date is not null"),
+    ("sessions", "session_day = -3", "session_day_invalid", "true"),
+    ("sessions", "sex = 'Q'", "sex_invalid", "true"),
+    ("sessions", "condition_code = '123'", "condition_code_invalid", "true"),
+    ("sessions", "techniques = ['not_a_technique']", "techniques_invalid", "true"),
+    ("sessions", "therapist_id = repeat('t', 300)", "field_oversize", "true"),
+    ("sessions", "session_day = 100, session_year = null", "session_year_missing", "true"),
+    ("sessions", "session_date = null, session_day = null", "session_date_missing", "true"),
+    ("measurements", "measure = 'xyz'", "measure_unknown", "true"),
+    ("measurements", "timepoint = 'mid'", "timepoint_invalid", "true"),
+    ("measurements", "session_id = repeat('s', 300)", "field_oversize", "true"),
+    ("measurements", "value = -1000", "value_out_of_range", "true"),
+])
+def test_one_bad_row_outside_the_random_part_is_caught_by_the_edge_rows(tmp_path, wh, table, change, reason, where):
+    """Sampled to the edge rows alone (max_rows=1), a single staged row that the random part does
+    not take and that breaks a range, length, allowed-value, code-pattern, required-value or
+    year-mismatch rule is still checked, and flagged with its batch and row number."""
+    for clinic in ("c5a", "c5b", "c5c"):
+        receive_and_stage(wh, new_batch(tmp_path / f"{clinic}-2026-01", clinic).write())
+    batch_id, row_number, row_key = _off_sample_row(wh, table, where)
+    wh.execute(f"update staging.{table} set {change} where rowid = $k", {"k": row_key})
+    outcome = suites.check_new_batches(wh, table, max_rows=1, today=TODAY)
+    assert outcome.sampled and outcome.rows_checked < outcome.rows_staged
+    failed = {r.rule.reason: r.rows_by_batch for r in outcome.failed}
+    assert failed.get(reason) == {batch_id: [row_number]}, failed
+
+
+def test_a_year_mismatch_outside_the_random_part_is_caught_though_no_column_is_at_its_edge(tmp_path, wh):
+    """The year of a row is neither the smallest nor the largest session_year, nor is its date at
+    an edge: only the extremes of session_year minus the year of session_date bring it in."""
+    for clinic in ("c4a", "c4b", "c4c"):
+        receive_and_stage(wh, new_batch(tmp_path / f"{clinic}-2026-01", clinic).write())
+    wh.execute("update staging.sessions set session_date = session_date - to_years((rowid % 3)::int)")
+    wh.execute("update staging.sessions set session_year = year(session_date)")
+    batch_id, row_number, row_key = _off_sample_row(wh, "sessions", "rowid % 3 = 1 and rowid > 10")
+    wh.execute("update staging.sessions set session_year = session_year - 1 where rowid = $k", {"k": row_key})
+    years = wh.execute("select min(session_year), max(session_year), (select session_year from staging.sessions "
+                       "where rowid = $k) from staging.sessions", {"k": row_key}).fetchall()[0]
+    assert years[0] == years[2] < years[1]  # tied with many rows at the smallest year: not its edge row
+    outcome = suites.check_new_batches(wh, "sessions", max_rows=1, today=TODAY)
+    assert outcome.sampled
+    assert {r.rule.reason: r.rows_by_batch for r in outcome.failed} == {"session_year_mismatch": {batch_id: [row_number]}}
