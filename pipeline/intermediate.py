@@ -172,7 +172,7 @@ def build_episodes(con: duckdb.DuckDBPyConnection, settings: contract.Settings) 
         with _transaction(con):
             _rebuild_clinic_episodes(con, params)
             _record_episode_build(con, settings, params)
-        log.info("[episodes] the episodes of %d clinics rebuilt (their staged rows changed): %s",
+        log.info("[episodes] the episodes of %d clinic(s) rebuilt (their staged rows changed): %s",
                  len(clinics), ", ".join(clinics[:10]) + (" ..." if len(clinics) > 10 else ""))
     else:
         log.info("[episodes] no clinic's staged rows changed since the episodes were built")
@@ -221,7 +221,7 @@ def build_episode_outcomes(con: duckdb.DuckDBPyConnection) -> int:
             run(con, "intermediate/operations/delete_int_episode_outcomes", params)
             run(con, "intermediate/operations/insert_int_episode_outcomes", params)
             run(con, "audit/episode_outcome_inputs", params)
-        log.info("[intermediate] int_episode_outcomes rebuilt for %d clinics", len(clinics))
+        log.info("[intermediate] int_episode_outcomes rebuilt for %d clinic(s)", len(clinics))
     n = count(con, "intermediate", "int_episode_outcomes")
     log.info("[intermediate] int_episode_outcomes: %d episode x measure rows", n)
     return n

@@ -130,26 +130,26 @@ def test_new_batches_a_corrected_delivery_and_a_new_clinic_rebuild_only_their_cl
     _stage(con, "c04", "c04-m2", 2, seed=41, safe_harbor=True)
     _build(con)
     said = _rebuilt(caplog)
-    assert "the episodes of 2 clinics rebuilt (their staged rows changed): c02, c04" in said
-    assert "int_episode_outcomes rebuilt for 2 clinics" in said
+    assert "the episodes of 2 clinic(s) rebuilt (their staged rows changed): c02, c04" in said
+    assert "int_episode_outcomes rebuilt for 2 clinic(s)" in said
     _assert_equal_to_scratch(con)
 
     _replace(con, "c01", "c01-m1", 1, seed=99)                     # a corrected delivery, same batch id
     _stage(con, "c05", "c05-m0", 0, seed=50)                       # a new clinic
     _build(con)
-    assert "the episodes of 2 clinics rebuilt (their staged rows changed): c01, c05" in _rebuilt(caplog)
+    assert "the episodes of 2 clinic(s) rebuilt (their staged rows changed): c01, c05" in _rebuilt(caplog)
     _assert_equal_to_scratch(con)
 
     con.execute("delete from staging.measurements where _batch_id = 'c03-m1' and _row_number % 3 = 0")  # rows removed
     con.execute("update staging.sessions set session_date = session_date + 40 where _batch_id = 'c01-m0' and _row_number = 2")
     _build(con)
-    assert "the episodes of 2 clinics rebuilt (their staged rows changed): c01, c03" in _rebuilt(caplog)
+    assert "the episodes of 2 clinic(s) rebuilt (their staged rows changed): c01, c03" in _rebuilt(caplog)
     _assert_equal_to_scratch(con)
 
     con.execute("delete from staging.sessions where clinic_id = 'c02'")  # a clinic no longer staged
     con.execute("delete from staging.measurements where clinic_id = 'c02'")
     _build(con)
-    assert "the episodes of 1 clinics rebuilt" in _rebuilt(caplog)
+    assert "the episodes of 1 clinic(s) rebuilt" in _rebuilt(caplog)
     _assert_equal_to_scratch(con)
     assert con.execute("select count(*) from intermediate.int_episode_outcomes where clinic_id = 'c02'").fetchone() == (0,)
 
@@ -235,5 +235,5 @@ def test_an_interrupted_incremental_build_changes_nothing(built, caplog, monkeyp
     monkeypatch.setattr(intermediate, "run", real)
     assert {t: _rows(con, "intermediate", t) for t in TABLES} == before  # rolled back with its record
     _build(con)
-    assert "the episodes of 1 clinics rebuilt (their staged rows changed): c01" in _rebuilt(caplog)
+    assert "the episodes of 1 clinic(s) rebuilt (their staged rows changed): c01" in _rebuilt(caplog)
     _assert_equal_to_scratch(con)
