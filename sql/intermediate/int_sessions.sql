@@ -1,7 +1,8 @@
 -- intermediate.int_sessions: staged sessions with their condition group (longest ICD-10-CM
 -- prefix of ref.condition_groups, else 'other') and a day number that orders a patient's
 -- sessions: days since 1970-01-01 for dated clinics, session_day for Safe Harbor clinics.
--- A view: it costs nothing to build and is read once, by int_episode_sessions.
+-- A view: it costs nothing to build and is read once per build, by macro_episode_sessions_of.sql
+-- (for the clinics being built).
 create or replace view intermediate.int_sessions as
 with sessions as (
     select * from staging.sessions

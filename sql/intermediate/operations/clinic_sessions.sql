@@ -1,5 +1,6 @@
--- Staged sessions per clinic, to split the episode models into chunks of whole clinics.
-select clinic_id, count(*) as sessions
-from staging.sessions
-group by clinic_id
+-- Staged sessions of each clinic in $clinics (from staged_clinic_digests, sql/audit), to split the
+-- episode models into chunks of whole clinics.
+select clinic_id, sessions
+from staged_clinic_digests
+where list_contains($clinics, clinic_id)
 order by clinic_id

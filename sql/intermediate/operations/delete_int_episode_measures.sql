@@ -1,0 +1,3 @@
+-- An incremental build: remove the rows of intermediate.int_episode_measures of the clinics in $clinics
+-- (they are inserted again from their staged rows).
+delete from intermediate.int_episode_measures where list_contains($clinics, clinic_id)
