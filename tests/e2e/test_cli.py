@@ -87,7 +87,7 @@ def test_an_unreadable_file_rejects_the_batch_not_the_run(tmp_path):
     assert "Traceback" not in out.stderr + out.stdout
 
 
-HEAVY = ("pandas", "scipy", "plotly", "great_expectations", "jsonschema", "dagster")
+HEAVY = ("pandas", "scipy", "plotly", "great_expectations", "jsonschema", "pyarrow", "dagster")
 
 
 def _imports(code: str) -> list[str]:
@@ -99,9 +99,27 @@ def _imports(code: str) -> list[str]:
 
 
 def test_loading_the_definitions_imports_dagster_and_not_the_heavy_libraries():
-    """Start-up to the first batch (docs/scaling.md): pandas, scipy, plotly, jsonschema and
-    great-expectations are imported by the steps that use them, not before receiving starts."""
+    """Start-up to the first batch (docs/scaling.md): pandas, scipy, plotly, jsonschema, pyarrow
+    and great-expectations are imported by the steps that use them, not before receiving starts."""
     assert _imports("import pipeline.definitions") == ["dagster"]
+
+
+def test_reading_the_command_line_imports_none_of_the_heavy_libraries():
+    assert _imports("from pipeline.cli import parser\nparser().parse_args(['run'])") == []
+
+
+def test_start_up_is_counted_from_when_the_process_started():
+    """The clock of start-up: psutil's create_time is up to 1 s early (it adds the start to the
+    boot time in whole seconds); the process's own start is within a clock tick of its launch."""
+    import time
+
+    before = time.time()
+    out = subprocess.run([sys.executable, "-c", "from pipeline.cli import _process_started; print(repr(_process_started()))"],
+                         capture_output=True, text=True, timeout=60)
+    after = time.time()
+    assert out.returncode == 0, out.stderr
+    started = float(out.stdout)
+    assert before - 0.02 <= started <= after  # one clock tick (10 ms) of rounding, and the launch
 
 
 def test_validate_demo_and_publish_never_import_dagster(demo_run, tmp_path):
