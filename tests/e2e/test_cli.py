@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -142,3 +143,21 @@ def test_a_second_run_reports_its_start_up_and_keeps_the_unchanged_pages(demo_ru
     assert float(steps.split()[3].rstrip(",")) > 0
     assert page.stat().st_mtime_ns == before  # the same numbers: the dashboard is not written again
     assert "0 of 3 clinic dashboards" in out.stdout
+
+
+def test_runs_in_process_leave_the_garbage_collector_on(demo_run, tmp_path):
+    """The collector is paused for the start-up only (pipeline/cli.py, _CollectorPaused): after
+    the fixture's run, and after a run that fails before its first batch, it is on again."""
+    import gc
+
+    from pipeline.cli import _FirstBatch
+
+    assert gc.isenabled()
+    assert main(["run", "--inbox", str(tmp_path / "missing"), "--warehouse", str(tmp_path / "w.duckdb"),
+                 "--reports", str(tmp_path / "r")]) == 1
+    assert gc.isenabled()
+    calls = []
+    first = _FirstBatch(lambda: calls.append(1))
+    for text in ("[run] something", "[ingest] 2 new of 2 batch folders checked whole", "[ingest 1/2] b1 REJECTED: x"):
+        first.filter(logging.LogRecord("outcomes", logging.INFO, __file__, 1, text, None, None))
+    assert calls == [1] and first.at is not None
