@@ -307,7 +307,10 @@ class _CollectorPaused:
     Dagster, the definitions and the instance's storage allocates ~300k objects that live as
     long as the process, and the collections they set off (three full ones among them) took
     about a fifth of it (1.2 vs 1.0 s, measured). ``resume`` (at the first batch received, or
-    at the end of the run) turns it back on as it was; the rest of the run collects as before."""
+    at the end of the run) freezes the objects made so far (``gc.freeze``: no collection scans
+    them again; they are still freed when unreferenced) and turns the collector back on, so no
+    deferred collection falls on the first step: turned on without freezing, its first
+    collection took 0.15 s there (~3,300 unreachable objects of start-up are kept instead)."""
 
     def __enter__(self) -> "_CollectorPaused":
         self.paused = gc.isenabled()
@@ -317,6 +320,7 @@ class _CollectorPaused:
     def resume(self) -> None:
         if self.paused:
             self.paused = False
+            gc.freeze()
             gc.enable()
 
     def __exit__(self, *exc) -> None:
