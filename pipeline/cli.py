@@ -168,17 +168,13 @@ def _run(args, stopper: RunStopper, start_up: _CollectorPaused) -> int:
     inbox, wh, reports_dir = _inbox(args), Path(args.warehouse), Path(args.reports)
     run_id = str(uuid.uuid4())  # Dagster's own form of run id
     _begin(wh, args.memory_limit, run_id)
-    ahead = _check_ahead(inbox)
     try:
-        try:
-            job, resources = _job(args, inbox, wh, reports_dir, stopper)
-        except Stopped as exc:
-            _record_end(wh, args.memory_limit, run_id, "interrupted", None, exc.sentence().split(";")[0])
-            raise
-        started = time.perf_counter()
-        outcome = _execute(job, resources, run_id, stopper, start_up.resume)
-    finally:
-        ahead.clear()
+        job, resources = _job(args, inbox, wh, reports_dir, stopper)
+    except Stopped as exc:
+        _record_end(wh, args.memory_limit, run_id, "interrupted", None, exc.sentence().split(";")[0])
+        raise
+    started = time.perf_counter()
+    outcome = _execute(job, resources, run_id, stopper, start_up.resume)
     _end(outcome, stopper, wh, args.memory_limit, run_id)
     _summary(wh, reports_dir, time.perf_counter() - started, outcome.get("steps", {}))
     if args.open:
@@ -197,17 +193,6 @@ def _inbox(args) -> Path:
     elif not inbox.is_dir():
         raise OutcomesError(f"the inbox {inbox} does not exist" if not inbox.exists() else f"the inbox {inbox} is not a folder")
     return inbox
-
-
-def _check_ahead(inbox: Path):
-    """Begin the whole-batch checks of the inbox's batch folders on a pool of threads, beside
-    the start-up (importing Dagster, its instance and the run's set-up: Python's lock, one
-    core): the receiving step takes the result of each folder whose files are unchanged since
-    (pipeline/intake/ahead.py). Returns that module, to ``clear`` when the run is over."""
-    from pipeline import ingest  # imported here, first: the checks' threads then import nothing of it
-
-    ingest.ahead.start(ingest.discover(inbox))
-    return ingest.ahead
 
 
 def _begin(wh: Path, memory_limit: str | None, run_id: str) -> None:

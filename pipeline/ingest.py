@@ -34,7 +34,6 @@ from pathlib import Path
 import duckdb
 
 from pipeline import contract, fhir
-from pipeline.intake import ahead
 from pipeline.intake.checks import (  # noqa: F401  (re-exported: the record of a batch and its files)
     MANIFEST, Batch, BatchFile, check, check_batches, discover, inspect, read_error,
 )
@@ -84,7 +83,7 @@ def receive_batches(con: duckdb.DuckDBPyConnection, folders: list[Path],
     """Check every folder whole, then load the accepted batches into ``raw`` and record them all in
     ``audit``; returns the batches handled (content received before is skipped). ``loaded_at``
     (default now) is the first batch's; each next folder's is a microsecond later (delivery order)."""
-    batches = ahead.check_batches(list(folders))  # those outcomes run began checking at its start-up
+    batches = check_batches(list(folders))
     seen = {r[0] for r in run(con, "audit/batches_seen", {"sha256s": [b.sha256 for b in batches] or [""]})}
     start = loaded_at or datetime.now(timezone.utc).replace(tzinfo=None)
     new = []
