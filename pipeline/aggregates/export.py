@@ -19,8 +19,6 @@ from importlib import metadata
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline import provenance, warehouse
 from pipeline.aggregates import format as fmt
@@ -83,6 +81,8 @@ def code_info() -> dict:
 
 
 def _parquet(table: pa.Table) -> bytes:
+    import pyarrow.parquet as pq  # here: loading the definitions (outcomes run's start-up) imports no pyarrow
+
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd")
     return buf.getvalue()

@@ -20,8 +20,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline import contract, provenance, warehouse
 from pipeline.aggregates import format as fmt
@@ -114,6 +112,9 @@ def _check_hub(con: duckdb.DuckDBPyConnection, hub: Path, files: list[Aggregates
 
 
 def _part_table(f: Aggregates, name: str) -> pa.Table:
+    import pyarrow as pa  # here: outcomes run's start-up (refuse_hub) imports no pyarrow
+    import pyarrow.parquet as pq
+
     try:
         return pq.read_table(io.BytesIO(f.parts[name].data))
     except (pa.ArrowException, OSError, ValueError):

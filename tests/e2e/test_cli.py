@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -87,7 +88,7 @@ def test_an_unreadable_file_rejects_the_batch_not_the_run(tmp_path):
     assert "Traceback" not in out.stderr + out.stdout
 
 
-HEAVY = ("pandas", "scipy", "plotly", "great_expectations", "jsonschema", "dagster")
+HEAVY = ("pandas", "scipy", "plotly", "great_expectations", "jsonschema", "pyarrow", "dagster")
 
 
 def _imports(code: str) -> list[str]:
@@ -99,9 +100,27 @@ def _imports(code: str) -> list[str]:
 
 
 def test_loading_the_definitions_imports_dagster_and_not_the_heavy_libraries():
-    """Start-up to the first batch (docs/scaling.md): pandas, scipy, plotly, jsonschema and
-    great-expectations are imported by the steps that use them, not before receiving starts."""
+    """Start-up to the first batch (docs/scaling.md): pandas, scipy, plotly, jsonschema, pyarrow
+    and great-expectations are imported by the steps that use them, not before receiving starts."""
     assert _imports("import pipeline.definitions") == ["dagster"]
+
+
+def test_reading_the_command_line_imports_none_of_the_heavy_libraries():
+    assert _imports("from pipeline.cli import parser\nparser().parse_args(['run'])") == []
+
+
+def test_start_up_is_counted_from_when_the_process_started():
+    """The clock of start-up: psutil's create_time is up to 1 s early (it adds the start to the
+    boot time in whole seconds); the process's own start is within a clock tick of its launch."""
+    import time
+
+    before = time.time()
+    out = subprocess.run([sys.executable, "-c", "from pipeline.cli import _process_started; print(repr(_process_started()))"],
+                         capture_output=True, text=True, timeout=60)
+    after = time.time()
+    assert out.returncode == 0, out.stderr
+    started = float(out.stdout)
+    assert before - 0.02 <= started <= after  # one clock tick (10 ms) of rounding, and the launch
 
 
 def test_validate_demo_and_publish_never_import_dagster(demo_run, tmp_path):
@@ -124,3 +143,21 @@ def test_a_second_run_reports_its_start_up_and_keeps_the_unchanged_pages(demo_ru
     assert float(steps.split()[3].rstrip(",")) > 0
     assert page.stat().st_mtime_ns == before  # the same numbers: the dashboard is not written again
     assert "0 of 3 clinic dashboards" in out.stdout
+
+
+def test_runs_in_process_leave_the_garbage_collector_on(demo_run, tmp_path):
+    """The collector is paused for the start-up only (pipeline/cli.py, _CollectorPaused): after
+    the fixture's run, and after a run that fails before its first batch, it is on again."""
+    import gc
+
+    from pipeline.cli import _FirstBatch
+
+    assert gc.isenabled() and gc.get_freeze_count() > 0  # the objects of the start-up frozen, not collected in the step
+    assert main(["run", "--inbox", str(tmp_path / "missing"), "--warehouse", str(tmp_path / "w.duckdb"),
+                 "--reports", str(tmp_path / "r")]) == 1
+    assert gc.isenabled()
+    calls = []
+    first = _FirstBatch(lambda: calls.append(1))
+    for text in ("[run] something", "[ingest] 2 new of 2 batch folders checked whole", "[ingest 1/2] b1 REJECTED: x"):
+        first.filter(logging.LogRecord("outcomes", logging.INFO, __file__, 1, text, None, None))
+    assert calls == [1] and first.at is not None
