@@ -17,12 +17,16 @@ import subprocess
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from pipeline import provenance, warehouse
 from pipeline.aggregates import format as fmt
 from pipeline.aggregates.format import AggregatesError, Part
+
+if TYPE_CHECKING:  # pyarrow is imported where Parquet is read or written
+    import pyarrow as pa
 
 # audit part -> the SQL that reads it from a site's warehouse
 AUDIT_PARTS = {

@@ -18,6 +18,7 @@ import re
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -25,6 +26,9 @@ from pipeline import contract, provenance, warehouse
 from pipeline.aggregates import format as fmt
 from pipeline.aggregates.export import AUDIT_PARTS, load_reference, package_registry_sha256
 from pipeline.aggregates.format import Aggregates, AggregatesError
+
+if TYPE_CHECKING:  # pyarrow is imported where Parquet is read or written
+    import pyarrow as pa
 
 log = logging.getLogger("outcomes")
 # audit.aggregate_sites and its later columns (the sites' quarantine counts: audit tables of every warehouse, sql/ddl)
