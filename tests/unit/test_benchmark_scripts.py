@@ -12,7 +12,12 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import dagster as dg
+import duckdb
 import pytest
+
+from pipeline import demo
+from pipeline.definitions import MARTS_JOB, build_definitions
 
 BENCHMARKS = sorted((Path(__file__).resolve().parents[2] / "benchmarks").glob("*.py"))
 
@@ -52,3 +57,27 @@ def test_the_import_scan_sees_imports_inside_functions():
 
 def test_there_are_benchmark_scripts():
     assert len(BENCHMARKS) >= 5
+
+
+def test_partition_run_times_a_batch_run_then_the_schedules_marts_build(tmp_path, monkeypatch, capsys):
+    """The benchmark's (d): a held-back batch's partition run, then the schedule's marts build
+    on that warehouse, into the reports folder of the run before it (its unchanged pages kept)."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS[0].parent))
+    partition_run = importlib.import_module("partition_run")
+    inbox, warehouse, reports = tmp_path / "inbox", tmp_path / "w.duckdb", tmp_path / "reports"
+    demo.write_demo(inbox, clinics=2, patients=120, seed=3, months=2)
+    held = sorted(p.name for p in inbox.iterdir())[-1]
+    (inbox / held).rename(tmp_path / held)
+    with dg.DagsterInstance.ephemeral() as instance:  # the full run before the batch arrives
+        everything = build_definitions(str(inbox), str(warehouse), str(reports)).resolve_implicit_global_asset_job_def()
+        assert everything.execute_in_process(instance=instance, run_config=partition_run.QUIET).success
+    (tmp_path / held).rename(inbox / held)
+
+    assert partition_run.main(str(inbox), str(warehouse), held) == 0
+    assert partition_run.main(str(inbox), str(warehouse), str(reports), marts=True) == 0
+    batch_line, marts_line = capsys.readouterr().out.strip().splitlines()[-2:]
+    assert batch_line.startswith(f"ingest_batches[{held}] succeeded in ")
+    assert marts_line.startswith(f"{MARTS_JOB} succeeded in ") and "reports__index" in marts_line
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        batches = {b for (b,) in con.execute("select distinct _batch_id from intermediate.int_sessions").fetchall()}
+    assert held in batches  # the marts build saw the new batch
