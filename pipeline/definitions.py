@@ -16,7 +16,6 @@ Two ways to run the same assets (docs/scaling.md):
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from dagster_duckdb import DuckDBResource  # noqa: E402
 from assets import aggregates, intermediate, marts, raw, reports, staging, suites  # noqa: E402
 from pipeline.aggregates.job import ShardSettings, shard_job  # noqa: E402
 from pipeline.contract import DEFAULT_INBOX, DEFAULT_REPORTS, DEFAULT_WAREHOUSE  # noqa: E402
+from pipeline.intake.checks import fingerprint, folder_files  # noqa: E402
 from pipeline.resources import OutcomesSettings  # noqa: E402
 
 ASSET_MODULES = (raw, staging, suites, intermediate, aggregates, marts, reports)
@@ -65,11 +65,10 @@ marts_and_reports = dg.define_asset_job(
 def batch_fingerprint(folder: Path) -> str | None:
     """Names, sizes and modification times of a batch folder's files; None while it may still be
     written to (a file changed in the last SETTLE_SECONDS) or when it holds no file."""
-    files = sorted((p.name, p.stat()) for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = [(name, st) for name, st in folder_files(folder) if "/" not in name and not name.startswith(".")]
     if not files or time.time() - max(st.st_mtime for _, st in files) < SETTLE_SECONDS:
         return None
-    text = "\n".join(f"{name}:{st.st_size}:{st.st_mtime_ns}" for name, st in files)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return fingerprint(files)[:16]
 
 
 @dg.sensor(job_name=INGEST_JOB, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,

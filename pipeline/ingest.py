@@ -7,8 +7,10 @@ a batch whose ``export_id`` was accepted before with other content replaces the 
 
 Many batches at once, set-based (docs/scaling.md):
 
-1. the whole-batch checks of every new folder (``pipeline.intake.checks``: checksums, UTF-8,
-   manifest, headers), on a pool of threads, before anything is read into the warehouse;
+1. the whole-batch checks of every new or changed folder (``pipeline.intake.checks``: checksums,
+   UTF-8, manifest, headers), on a pool of threads, before anything is read into the warehouse;
+   a folder whose files' names, sizes and modification times are those recorded when its
+   content was received (``audit.received_folders``) is not read again;
 2. the files of all those batches that share a table, format and header, read by ONE scan each
    into a temporary table (every column as text, the file's name beside each row), then the
    checks that need the rows (row counts against the manifest, the clinic) per file from one
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -35,7 +38,7 @@ import duckdb
 
 from pipeline import contract, fhir
 from pipeline.intake.checks import (  # noqa: F401  (re-exported: the record of a batch and its files)
-    MANIFEST, Batch, BatchFile, check, check_batches, discover, inspect, read_error,
+    MANIFEST, Batch, BatchFile, check, check_batches, discover, inspect, read_error, settled_fingerprint,
 )
 from pipeline.warehouse import run, scalar, unordered_inserts
 
@@ -83,7 +86,8 @@ def receive_batches(con: duckdb.DuckDBPyConnection, folders: list[Path],
     """Check every folder whole, then load the accepted batches into ``raw`` and record them all in
     ``audit``; returns the batches handled (content received before is skipped). ``loaded_at``
     (default now) is the first batch's; each next folder's is a microsecond later (delivery order)."""
-    batches = check_batches(list(folders))
+    folders, prints = _changed_folders(con, list(folders))
+    batches = check_batches(folders)
     seen = {r[0] for r in run(con, "audit/batches_seen", {"sha256s": [b.sha256 for b in batches] or [""]})}
     start = loaded_at or datetime.now(timezone.utc).replace(tzinfo=None)
     new = []
@@ -101,7 +105,27 @@ def receive_batches(con: duckdb.DuckDBPyConnection, folders: list[Path],
         tables = [b for b in batches_of_round if b.fhir is None]
         if tables:
             _receive_tables(con, tables)
+    checked = [(b, prints[str(b.folder)]) for b in batches if prints.get(str(b.folder))]
+    if checked:
+        run(con, "audit/received_folders_record", {
+            "folders": [str(b.folder) for b, _ in checked], "fingerprints": [p for _, p in checked],
+            "sha256s": [b.sha256 for b, _ in checked], "checked_at": start})
     return new
+
+
+def _changed_folders(con: duckdb.DuckDBPyConnection, folders: list[Path]) -> tuple[list[Path], dict[str, str | None]]:
+    """The folders to check whole: all but those whose files (names, sizes, modification times) are
+    as they were when their content was received (``audit.received_folders``): reading an unchanged
+    inbox costs a listing, not a hash of every byte. Also each folder's fingerprint now (None for a
+    folder being written to: it is checked whole and its fingerprint not kept)."""
+    now = time.time()
+    prints = {str(f): settled_fingerprint(f, now) for f in folders}
+    known = dict(run(con, "audit/received_folders_known", {"folders": list(prints) or [""]}))
+    changed = [f for f in folders if prints[str(f)] is None or known.get(str(f)) != prints[str(f)]]
+    if len(changed) < len(folders):
+        log.info("[ingest] %d of %d batch folders unchanged since they were received: not read again",
+                 len(folders) - len(changed), len(folders))
+    return changed, prints
 
 
 def _audit(con: duckdb.DuckDBPyConnection, batches: list[Batch]) -> None:

@@ -27,7 +27,7 @@ DDL = (
     "raw_sessions", "raw_measurements",
     "staging_sessions", "staging_measurements",
     "quarantine_sessions", "quarantine_measurements",
-    "audit_batches", "audit_batch_files", "audit_runs",
+    "audit_batches", "audit_batch_files", "audit_received_folders", "audit_runs",
     "audit_runs_add_failed_step", "audit_runs_add_reason", "audit_runs_add_host", "audit_runs_add_pid",
     "audit_runs_add_process_start",
     "audit_checks",

@@ -30,6 +30,7 @@ from pipeline.errors import OutcomesError
 MANIFEST = "manifest.json"
 _CHUNK = 1 << 20
 _HEADER_BYTES = 1 << 20  # a header line longer than this is not a header
+SETTLE_FOR_FINGERPRINT = 2.0  # seconds a folder's files must be unchanged for its fingerprint to be kept
 @dataclass
 class BatchFile:
     table: str
@@ -116,6 +117,38 @@ def _hash_and_check_text(path: Path) -> tuple[str, str | None]:
         except UnicodeDecodeError:
             problem = "is not UTF-8 text (it ends inside a character)"
     return digest.hexdigest(), problem
+
+
+def folder_files(folder: Path) -> list[tuple[str, os.stat_result]]:
+    """Every file under a batch folder (its path inside it) with its stat, in name order."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(root) / name
+            found.append((path.relative_to(folder).as_posix(), path.stat()))
+    return found
+
+
+def fingerprint(files: list[tuple[str, os.stat_result]]) -> str:
+    """Names, sizes and modification times (ns) of a folder's files as one short digest: any file
+    added, removed, rewritten or touched changes it (what make and rsync go by)."""
+    text = "\n".join(f"{name}:{st.st_size}:{st.st_mtime_ns}" for name, st in files)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def settled_fingerprint(folder: Path, now: float, settle: float = SETTLE_FOR_FINGERPRINT) -> str | None:
+    """``fingerprint`` of a batch folder; None when it cannot be listed or a file in it changed in
+    the last ``settle`` seconds before ``now`` (a file's modification time is as coarse as the
+    kernel's clock tick: a file rewritten within the same tick, at the same size, would keep its
+    fingerprint), so that a folder is trusted by its fingerprint only once it was settled when read."""
+    try:
+        files = folder_files(folder)
+    except OSError:
+        return None
+    if any(st.st_mtime > now - settle for _, st in files):
+        return None
+    return fingerprint(files)
 
 
 def _hash(path: Path) -> str:

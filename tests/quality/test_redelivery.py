@@ -8,9 +8,11 @@ that is itself rejected leaves the earlier delivery as it was.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 
-from pipeline import staging, suites
+from pipeline import ingest, staging, suites
 from pipeline.balance import unbalanced_batches
 
 from tests.quality.batches import new_batch
@@ -129,3 +131,58 @@ def test_staging_again_after_an_interruption_counts_nothing_twice(tmp_path, wh):
     split = wh.execute("select table_name, details from audit.checks where suite = $s order by 1",
                        {"s": staging.SPLIT_SUITE}).fetchall()
     assert [(t, json.loads(d)["rows_raw"]) for t, d in split] == [("measurements", 12), ("sessions", 6)]
+
+
+def _settle(folder, seconds_ago: float = 60.0) -> None:
+    """Date every file of a folder back, as if it had been delivered a while ago."""
+    when = time.time() - seconds_ago
+    for path in folder.iterdir():
+        os.utime(path, (when, when))
+
+
+def _checked(monkeypatch) -> list:
+    """The folders each receive checks whole (hashes every byte of)."""
+    calls: list = []
+    real = ingest.check_batches
+    monkeypatch.setattr(ingest, "check_batches", lambda folders: calls.append([f.name for f in folders]) or real(folders))
+    return calls
+
+
+def test_an_unchanged_folder_is_not_read_again_and_any_change_reads_it_whole(tmp_path, wh, monkeypatch):
+    checked = _checked(monkeypatch)
+    first = new_batch(tmp_path / "inbox" / "c6-2026-01", "c6")
+    folder = first.write()
+    _settle(folder)
+    assert ingest.receive_batches(wh, [folder])[0].accepted
+    recorded = wh.execute("select folder, sha256 from audit.received_folders").fetchall()
+    assert recorded == [(str(folder), _audit_sha(wh, "c6-2026-01"))]
+
+    assert ingest.receive_batches(wh, [folder]) == []  # unchanged: only listed
+    assert checked == [["c6-2026-01"], []]
+
+    _settle(folder, seconds_ago=30.0)  # touched, not changed: read whole once, then trusted again
+    assert ingest.receive_batches(wh, [folder]) == []
+    assert ingest.receive_batches(wh, [folder]) == []
+    assert checked[2:] == [["c6-2026-01"], []]
+
+    first.sessions[0]["duration_min"] = "45" if first.sessions[0]["duration_min"] != "45" else "50"  # same size
+    first.write()  # a correction, just written: read whole, and its fingerprint not kept while it may still change
+    batch = ingest.receive_batches(wh, [folder])[0]
+    assert batch.accepted and batch.warnings[-1] == "replaces the earlier delivery of export c6-2026-01"
+    assert ingest.receive_batches(wh, [folder]) == []
+    assert checked[4:] == [["c6-2026-01"], ["c6-2026-01"]]
+    assert wh.execute("select count(*) from audit.batches where batch_id = 'c6-2026-01'").fetchall()[0][0] == 2
+
+
+def test_a_fingerprint_is_trusted_only_while_its_content_is_on_record(tmp_path, wh, monkeypatch):
+    checked = _checked(monkeypatch)
+    folder = new_batch(tmp_path / "inbox" / "c7-2026-01", "c7").write()
+    _settle(folder)
+    assert ingest.receive_batches(wh, [folder])[0].accepted
+    wh.execute("delete from audit.batches")  # e.g. a warehouse restored from before the delivery
+    assert ingest.receive_batches(wh, [folder])[0].accepted
+    assert checked == [["c7-2026-01"], ["c7-2026-01"]]
+
+
+def _audit_sha(con, batch_id):
+    return con.execute("select sha256 from audit.batches where batch_id = $b", {"b": batch_id}).fetchall()[0][0]
