@@ -31,6 +31,8 @@ MANIFEST = "manifest.json"
 _CHUNK = 1 << 20
 _HEADER_BYTES = 1 << 20  # a header line longer than this is not a header
 SETTLE_FOR_FINGERPRINT = 2.0  # seconds a folder's files must be unchanged for its fingerprint to be kept
+
+
 @dataclass
 class BatchFile:
     table: str
