@@ -58,7 +58,7 @@ MACROS = ("aggregates/macro_scaled", "aggregates/macro_outcome_sums", "aggregate
 # The tables with a floating-point sum (sessions per week, session minutes): built on one thread.
 FLOAT_SUMS = ("effect_cells", "duration_cells")
 # The SQL of the record, part of every table's fingerprint.
-RECORD_SQL = ("agg_clinic_inputs", "agg_inputs_create", "agg_inputs_builds", "agg_inputs_changed",
+RECORD_SQL = ("agg_clinic_inputs", "agg_clinic_episode_inputs", "agg_inputs_create", "agg_inputs_builds", "agg_inputs_changed",
               "agg_inputs_delete", "agg_inputs_insert")
 
 
@@ -98,8 +98,16 @@ def _code_digest(table: str) -> str:
     return h.hexdigest()
 
 
-def _episodes_recorded(con: duckdb.DuckDBPyConnection) -> bool:
-    return table_exists(con, "audit", "episode_inputs") and table_exists(con, "audit", "episode_outcome_inputs")
+def _reads_outcomes(table: str) -> bool:
+    """Whether the table reads int_episode_outcomes (and so depends on its record as well): the
+    two that do not may be built before it is (their assets depend on the episodes only)."""
+    return "int_episode_outcomes" in TABLES[table]
+
+
+def _episodes_recorded(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the episode layer records what the table reads."""
+    return table_exists(con, "audit", "episode_inputs") and (
+        not _reads_outcomes(table) or table_exists(con, "audit", "episode_outcome_inputs"))
 
 
 def _build_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -107,18 +115,19 @@ def _build_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
     builds of the episode layer it reads (a full rebuild of the episodes with other settings or
     code changes them), with the registry and DuckDB's version (intermediate._fingerprint)."""
     builds = {}
-    if _episodes_recorded(con):
-        builds = {"episodes": sorted(b for (b,) in run(con, "audit/episode_inputs_builds")),
-                  "outcomes": sorted(b for (b,) in run(con, "audit/episode_outcome_inputs_builds"))}
+    if _episodes_recorded(con, table):
+        builds["episodes"] = sorted(b for (b,) in run(con, "audit/episode_inputs_builds"))
+        if _reads_outcomes(table):
+            builds["outcomes"] = sorted(b for (b,) in run(con, "audit/episode_outcome_inputs_builds"))
     return _fingerprint(con, "agg", table=table, agg_code=_code_digest(table), params=params(), **builds)
 
 
 def _clinics_to_rebuild(con: duckdb.DuckDBPyConnection, table: str, build: str) -> tuple[list[str] | None, str]:
     """The clinics whose episodes or outcomes changed since agg.<table> was built (None: every
     clinic), and why. Leaves the temporary table agg_clinic_inputs (the inputs now) behind."""
-    if not _episodes_recorded(con):
+    if not _episodes_recorded(con, table):
         return None, "the episode layer has no record"
-    run(con, "audit/agg_clinic_inputs")
+    run(con, "audit/agg_clinic_inputs" if _reads_outcomes(table) else "audit/agg_clinic_episode_inputs")
     run(con, "audit/agg_inputs_create")
     if not table_exists(con, "agg", table):
         return None, "no table"
@@ -157,7 +166,7 @@ def build(con: duckdb.DuckDBPyConnection, table: str) -> int:
         else:
             run(con, f"aggregates/operations/delete_{table}", values)
             run(con, f"aggregates/operations/insert_{table}", values)
-        _record(con, values, recorded=_episodes_recorded(con))
+        _record(con, values, recorded=_episodes_recorded(con, table))
     rows = count(con, "agg", table)
     if clinics is None:
         log.info("[aggregates] agg.%s rebuilt for every clinic: %s; %d rows", table, why, rows)
