@@ -110,22 +110,23 @@ def _episodes_recorded(con: duckdb.DuckDBPyConnection, table: str) -> bool:
         not _reads_outcomes(table) or table_exists(con, "audit", "episode_outcome_inputs"))
 
 
-def _build_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
+def _build_fingerprint(con: duckdb.DuckDBPyConnection, table: str, recorded: bool) -> str:
     """What changes the table's rows for every clinic at once: its code and parameters, and the
     builds of the episode layer it reads (a full rebuild of the episodes with other settings or
     code changes them), with the registry and DuckDB's version (intermediate._fingerprint)."""
     builds = {}
-    if _episodes_recorded(con, table):
+    if recorded:
         builds["episodes"] = sorted(b for (b,) in run(con, "audit/episode_inputs_builds"))
         if _reads_outcomes(table):
             builds["outcomes"] = sorted(b for (b,) in run(con, "audit/episode_outcome_inputs_builds"))
     return _fingerprint(con, "agg", table=table, agg_code=_code_digest(table), params=params(), **builds)
 
 
-def _clinics_to_rebuild(con: duckdb.DuckDBPyConnection, table: str, build: str) -> tuple[list[str] | None, str]:
+def _clinics_to_rebuild(con: duckdb.DuckDBPyConnection, table: str, build: str,
+                        recorded: bool) -> tuple[list[str] | None, str]:
     """The clinics whose episodes or outcomes changed since agg.<table> was built (None: every
     clinic), and why. Leaves the temporary table agg_clinic_inputs (the inputs now) behind."""
-    if not _episodes_recorded(con, table):
+    if not recorded:
         return None, "the episode layer has no record"
     run(con, "audit/agg_clinic_inputs" if _reads_outcomes(table) else "audit/agg_clinic_episode_inputs")
     run(con, "audit/agg_inputs_create")
@@ -153,8 +154,9 @@ def build(con: duckdb.DuckDBPyConnection, table: str) -> int:
     con.execute("create schema if not exists agg")
     for macro in MACROS + (f"aggregates/macro_{table}_of",):
         run(con, macro)
-    values = params() | {"table": table, "build": _build_fingerprint(con, table)}
-    clinics, why = _clinics_to_rebuild(con, table, values["build"])
+    recorded = _episodes_recorded(con, table)
+    values = params() | {"table": table, "build": _build_fingerprint(con, table, recorded)}
+    clinics, why = _clinics_to_rebuild(con, table, values["build"], recorded)
     if clinics == []:
         log.info("[aggregates] agg.%s: no clinic's episodes changed since it was built", table)
         return count(con, "agg", table)
@@ -166,7 +168,7 @@ def build(con: duckdb.DuckDBPyConnection, table: str) -> int:
         else:
             run(con, f"aggregates/operations/delete_{table}", values)
             run(con, f"aggregates/operations/insert_{table}", values)
-        _record(con, values, recorded=_episodes_recorded(con, table))
+        _record(con, values, recorded)
     rows = count(con, "agg", table)
     if clinics is None:
         log.info("[aggregates] agg.%s rebuilt for every clinic: %s; %d rows", table, why, rows)
