@@ -7,14 +7,17 @@ every mart but marts.episode_outcomes is built from (pipeline/marts). Merging si
 Incremental by clinic, like the episode layer (pipeline/intermediate.py): every table is keyed
 by clinic first and a clinic's rows depend only on its own episodes and outcomes, so each table
 is one table macro over a list of clinics (sql/aggregates/macro_<table>_of.sql), which the full
-build (<table>.sql) and the incremental one (operations/insert_<table>.sql) both call.
+build (<table>.sql, with a null list: no filter) and the incremental one
+(operations/insert_<table>.sql) both call.
 audit.agg_inputs records per table and clinic what its rows were built from (the clinic's row
 of audit.episode_inputs and of audit.episode_outcome_inputs) and the table's fingerprint (its
 SQL, params(), this module, the episode layer's builds, the registry, DuckDB's version). A build
 deletes and inserts only the rows of the clinics whose record differs (and deletes removed
 clinics), in one transaction with the new record; it rebuilds every clinic when the fingerprint
 differs (the episode layer rebuilt in full with other settings or code, for one), the table or
-its record is missing, or the episode layer has no record.
+its record is missing, or the episode layer has no record. (A full rebuild of the episodes with
+the same fingerprint, its table or record having been missing, gives the same rows from the same
+staged rows: nothing to tell apart.)
 """
 from __future__ import annotations
 
@@ -58,8 +61,8 @@ MACROS = ("aggregates/macro_scaled", "aggregates/macro_outcome_sums", "aggregate
 # The tables with a floating-point sum (sessions per week, session minutes): built on one thread.
 FLOAT_SUMS = ("effect_cells", "duration_cells")
 # The SQL of the record, part of every table's fingerprint.
-RECORD_SQL = ("agg_clinic_inputs", "agg_clinic_episode_inputs", "agg_inputs_create", "agg_inputs_builds", "agg_inputs_changed",
-              "agg_inputs_delete", "agg_inputs_insert")
+RECORD_SQL = ("agg_clinic_inputs", "agg_clinic_episode_inputs", "agg_inputs_create", "agg_inputs_builds",
+              "agg_inputs_changed", "agg_inputs_delete", "agg_inputs_insert")
 
 
 @contextmanager
