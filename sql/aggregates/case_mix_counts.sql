@@ -1,20 +1,7 @@
--- agg.case_mix_counts: the episodes with a baseline and a final score, counted per clinic x
--- measure x condition group x age band x sex x payer ('unknown' when missing) x baseline band
--- (baseline_band: $bands equal parts of the measure's scale). No outcome: with the responders'
--- sums of agg.benchmark_moments these counts are what the responder model is fitted on, and
--- each clinic's expected responders are its counts times the model's probabilities.
--- Input: intermediate.int_episode_outcomes, ref.measures (the scale's range).
+-- agg.case_mix_counts for every clinic ($clinics is null: the macro filters nothing;
+-- macro_case_mix_counts_of.sql has the rule), in the order of its grain. An incremental build
+-- (pipeline/agg.py) replaces the rows of the clinics whose episodes changed instead
+-- (operations/delete_ and insert_case_mix_counts.sql).
 create or replace table agg.case_mix_counts as
-select
-    o.clinic_id,
-    o.measure,
-    o.condition_group,
-    coalesce(o.age_band, 'unknown') as age_band,
-    coalesce(o.sex, 'unknown') as sex,
-    coalesce(o.payer, 'unknown') as payer,
-    baseline_band(o.baseline, m.range_min, m.range_max, $bands) as baseline_band,
-    count(*) as n
-from intermediate.int_episode_outcomes as o
-inner join ref.measures as m on o.measure = m.code
-group by all
+select * from case_mix_counts_of($clinics, $bands)
 order by all

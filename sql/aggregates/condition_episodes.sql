@@ -1,7 +1,7 @@
--- agg.condition_episodes: per clinic x condition group, every episode of care, scored or not
--- (the denominator of marts.completeness). Input: intermediate.int_episodes.
+-- agg.condition_episodes for every clinic ($clinics is null: the macro filters nothing;
+-- macro_condition_episodes_of.sql has the rule), in the order of its grain. An incremental build
+-- (pipeline/agg.py) replaces the rows of the clinics whose episodes changed instead
+-- (operations/delete_ and insert_condition_episodes.sql).
 create or replace table agg.condition_episodes as
-select clinic_id, condition_group, count(*) as episodes
-from intermediate.int_episodes
-group by clinic_id, condition_group
-order by clinic_id, condition_group
+select * from condition_episodes_of($clinics)
+order by all

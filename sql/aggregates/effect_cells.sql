@@ -1,24 +1,7 @@
--- agg.effect_cells: per clinic x condition group x frequency band x measure (the finest cells;
--- no 'all' band, no network row: the marts sum these), the sufficient statistics of every
--- figure of marts.effect_sizes (outcome_sums), the zero improvements (the signed-rank test
--- drops them), and the sums of the exposures of the dose-response: sessions per week (null for
--- single sessions) and mean session minutes. Input: intermediate.int_episode_outcomes.
+-- agg.effect_cells for every clinic ($clinics is null: the macro filters nothing;
+-- macro_effect_cells_of.sql has the rule), in the order of its grain. An incremental build
+-- (pipeline/agg.py) replaces the rows of the clinics whose episodes changed instead
+-- (operations/delete_ and insert_effect_cells.sql).
 create or replace table agg.effect_cells as
-with outcomes as (
-    select
-        clinic_id, condition_group, frequency_band, measure, baseline, final, improvement, responder,
-        sessions_per_week, mean_duration_min
-    from intermediate.int_episode_outcomes
-)
-
-select
-    clinic_id, condition_group, frequency_band, measure,
-    unnest(outcome_sums(baseline, final, improvement, responder)),
-    count(*) filter (where improvement = 0) as zeros,
-    count(sessions_per_week) as n_sessions_per_week,
-    sum(sessions_per_week) as sum_sessions_per_week,
-    count(mean_duration_min) as n_duration,
-    sum(mean_duration_min) as sum_duration_min
-from outcomes
-group by clinic_id, condition_group, frequency_band, measure
-order by clinic_id, condition_group, frequency_band, measure
+select * from effect_cells_of($clinics)
+order by all

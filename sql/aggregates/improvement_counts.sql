@@ -1,15 +1,7 @@
--- agg.improvement_counts: per clinic x condition group x frequency band x measure, the
--- histogram of |improvement| (magnitude, scaled to 1e-9 points; zeros left out, as the
--- signed-rank test drops them): how many episodes have it and how many of them improved. The
--- Wilcoxon signed-rank sums of any union of cells (the 'all' band, the network) follow exactly
--- from the summed histograms. Input: intermediate.int_episode_outcomes.
+-- agg.improvement_counts for every clinic ($clinics is null: the macro filters nothing;
+-- macro_improvement_counts_of.sql has the rule), in the order of its grain. An incremental build
+-- (pipeline/agg.py) replaces the rows of the clinics whose episodes changed instead
+-- (operations/delete_ and insert_improvement_counts.sql).
 create or replace table agg.improvement_counts as
-select
-    clinic_id, condition_group, frequency_band, measure,
-    scaled(abs(improvement))::bigint as magnitude,
-    count(*) as episodes,
-    count(*) filter (where improvement > 0) as positive
-from intermediate.int_episode_outcomes
-where improvement <> 0
-group by clinic_id, condition_group, frequency_band, measure, magnitude
-order by clinic_id, condition_group, frequency_band, measure, magnitude
+select * from improvement_counts_of($clinics)
+order by all

@@ -1,22 +1,7 @@
--- agg.trend_cells: per clinic x condition group x measure x period in which the episode started
--- (a quarter, 'YYYY-Qn', for dated clinics; the year for Safe Harbor clinics, which send no
--- dates), the sufficient statistics of marts.clinic_trends (outcome_sums; the 'all' period is
--- their sum, in the mart). Inputs: intermediate.int_episode_outcomes, intermediate.int_episodes.
+-- agg.trend_cells for every clinic ($clinics is null: the macro filters nothing;
+-- macro_trend_cells_of.sql has the rule), in the order of its grain. An incremental build
+-- (pipeline/agg.py) replaces the rows of the clinics whose episodes changed instead
+-- (operations/delete_ and insert_trend_cells.sql).
 create or replace table agg.trend_cells as
-with outcomes as (
-    select
-        o.clinic_id, o.condition_group, o.measure, o.baseline, o.final, o.improvement, o.responder,
-        case
-            when e.start_date is not null then strftime(e.start_date, '%Y') || '-Q' || quarter(e.start_date)
-            else cast(e.start_year as varchar)
-        end as period
-    from intermediate.int_episode_outcomes as o
-    join intermediate.int_episodes as e using (clinic_id, patient_id, episode_id)
-)
-
-select
-    clinic_id, condition_group, measure, period,
-    unnest(outcome_sums(baseline, final, improvement, responder))
-from outcomes
-group by clinic_id, condition_group, measure, period
-order by clinic_id, condition_group, measure, period
+select * from trend_cells_of($clinics)
+order by all

@@ -1,7 +1,8 @@
 """Degenerate networks built in two runs equal the same networks built in one.
 
 The episode layer is rebuilt per clinic (pipeline/intermediate.py): a run after new batches
-deletes and inserts only the clinics whose staged rows changed. On the networks of
+deletes and inserts only the clinics whose staged rows changed, and so does the agg layer
+(pipeline/agg.py) for the clinics whose episodes changed. On the networks of
 test_degenerate_networks (constant scores, every improvement equal, one-patient clinics, one
 day per episode), the last clinic's batch is held back from a first run and delivered to a
 second; every table of ``intermediate``, ``agg`` and ``marts`` then equals a fresh run's over
@@ -19,6 +20,7 @@ import pandas as pd
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from pipeline import agg
 from pipeline.definitions import build_definitions
 from tests.network.test_degenerate_networks import CONSTANT, EQUAL, ONE_PATIENT, clinic_strategy, write_network
 
@@ -71,6 +73,8 @@ def test_a_network_built_in_two_runs_equals_one_built_at_once(tmp_path_factory, 
         _materialize(inbox, tmp / "twice.duckdb", tmp / "r2", min_n=3)
     rebuilt = [r.getMessage() for r in caplog.records if r.getMessage().startswith("[episodes] ") and "rebuilt" in r.getMessage()]
     assert rebuilt == [f"[episodes] the episodes of 1 clinic(s) rebuilt (their staged rows changed): k{len(clinics) - 1}"]
+    aggregated = sorted(r.getMessage().split(";")[0] for r in caplog.records if r.getMessage().startswith("[aggregates] agg."))
+    assert aggregated == sorted(f"[aggregates] agg.{t} rebuilt for 1 clinic(s): k{len(clinics) - 1}" for t in agg.TABLES)
 
     once, twice = _tables(tmp / "once.duckdb"), _tables(tmp / "twice.duckdb")
     assert once.keys() == twice.keys()

@@ -14,8 +14,10 @@ with cells as (
         unnest(summed_outcomes(n, sum_baseline, sum_baseline_sq, sum_final, sum_final_sq, sum_baseline_final,
                                 sum_improvement, sum_improvement_sq, responders)),
         sum(zeros)::bigint as zeros,
-        sum(sum_sessions_per_week) / sum(n_sessions_per_week) as mean_sessions_per_week,
-        sum(sum_duration_min) / sum(n_duration) as mean_duration_min
+        -- floating-point sums in the order of the grain, whatever order the rows are stored in (an
+        -- incremental build of agg appends a clinic's rows): the same bits as a full build's
+        sum(sum_sessions_per_week order by clinic_id, frequency_band) / sum(n_sessions_per_week) as mean_sessions_per_week,
+        sum(sum_duration_min order by clinic_id, frequency_band) / sum(n_duration) as mean_duration_min
     from agg.effect_cells
     group by grouping sets (
         (condition_group, frequency_band, measure), (condition_group, measure),
