@@ -122,13 +122,17 @@ def _hash_and_check_text(path: Path) -> tuple[str, str | None]:
 
 
 def folder_files(folder: Path) -> list[tuple[str, os.stat_result]]:
-    """Every file under a batch folder (its path inside it) with its stat, in name order."""
+    """Every file under a batch folder (its path inside it) with its stat, in name order; a link
+    to nothing, or a file gone while listing, is not a file."""
     found = []
     for root, dirs, files in os.walk(folder):
         dirs.sort()
         for name in sorted(files):
             path = Path(root) / name
-            found.append((path.relative_to(folder).as_posix(), path.stat()))
+            try:
+                found.append((path.relative_to(folder).as_posix(), path.stat()))
+            except FileNotFoundError:
+                continue
     return found
 
 

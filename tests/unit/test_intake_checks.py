@@ -3,11 +3,14 @@ group of files that loads many batches at once (pipeline/ingest.py)."""
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 
 import duckdb
 import pytest
 
 from pipeline import ingest, reference, warehouse
+from pipeline.definitions import SETTLE_SECONDS, batch_fingerprint
 from pipeline.intake import checks
 from tests.quality.batches import SESSION_COLUMNS, new_batch
 
@@ -73,3 +76,20 @@ def test_many_batches_in_one_scan_keep_each_files_row_numbers_and_reject_only_th
                         "where _batch_id = 'c2-2026-01' and _row_number = 3").fetchall()
     assert first == [("S2", "pre")]  # the file's third data row
     assert ingest.receive_batches(con, folders) == []  # the same contents again: nothing to do
+
+
+def test_the_sensors_fingerprint_is_that_of_0_4_1_so_run_keys_do_not_change(tmp_path):
+    """The sensor's run key holds a folder's fingerprint: computed by other code since 0.4.2, it
+    must stay the same digest (else every folder would be run again after an upgrade)."""
+    folder = tmp_path / "c1-2026-01"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("sessions.csv", "measurements.csv", "manifest.json", ".DS_Store", "sub/extra.csv"):
+        (folder / name).write_text(name * 3)
+    (folder / "gone.csv").symlink_to(tmp_path / "nowhere")
+    settled = time.time() - 2 * SETTLE_SECONDS
+    for path in folder.rglob("*"):
+        if path.exists():
+            os.utime(path, (settled, settled))
+    files = sorted((p.name, p.stat()) for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    before = hashlib.sha256("\n".join(f"{n}:{st.st_size}:{st.st_mtime_ns}" for n, st in files).encode()).hexdigest()[:16]
+    assert batch_fingerprint(folder) == before
