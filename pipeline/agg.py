@@ -21,7 +21,6 @@ staged rows: nothing to tell apart.)
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
@@ -30,8 +29,8 @@ from pathlib import Path
 import duckdb
 
 from pipeline import contract
-from pipeline.intermediate import _fingerprint, _transaction
-from pipeline.warehouse import SQL_DIR, count, run, table_exists
+from pipeline.intermediate import layer_fingerprint
+from pipeline.warehouse import code_digest, count, run, table_exists, transaction
 
 log = logging.getLogger("outcomes")
 
@@ -94,11 +93,7 @@ def _code_digest(table: str) -> str:
     the shared macros and of the record's SQL."""
     names = list(MACROS) + [f"aggregates/macro_{table}_of", f"aggregates/{table}",
                             f"aggregates/operations/delete_{table}", f"aggregates/operations/insert_{table}"]
-    names += [f"audit/{n}" for n in RECORD_SQL]
-    h = hashlib.sha256(Path(__file__).read_bytes())
-    for name in names:
-        h.update(name.encode() + b"\0" + (SQL_DIR / f"{name}.sql").read_bytes())
-    return h.hexdigest()
+    return code_digest(Path(__file__), names + [f"audit/{n}" for n in RECORD_SQL])
 
 
 def _reads_outcomes(table: str) -> bool:
@@ -116,13 +111,13 @@ def _episodes_recorded(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 def _build_fingerprint(con: duckdb.DuckDBPyConnection, table: str, recorded: bool) -> str:
     """What changes the table's rows for every clinic at once: its code and parameters, and the
     builds of the episode layer it reads (a full rebuild of the episodes with other settings or
-    code changes them), with the registry and DuckDB's version (intermediate._fingerprint)."""
+    code changes them), with the registry and DuckDB's version (intermediate.layer_fingerprint)."""
     builds = {}
     if recorded:
         builds["episodes"] = sorted(b for (b,) in run(con, "audit/episode_inputs_builds"))
         if _reads_outcomes(table):
             builds["outcomes"] = sorted(b for (b,) in run(con, "audit/episode_outcome_inputs_builds"))
-    return _fingerprint(con, "agg", table=table, agg_code=_code_digest(table), params=params(), **builds)
+    return layer_fingerprint(con, "agg", table=table, agg_code=_code_digest(table), params=params(), **builds)
 
 
 def _clinics_to_rebuild(con: duckdb.DuckDBPyConnection, table: str, build: str,
@@ -164,7 +159,7 @@ def build(con: duckdb.DuckDBPyConnection, table: str) -> int:
         log.info("[aggregates] agg.%s: no clinic's episodes changed since it was built", table)
         return count(con, "agg", table)
     threads = one_thread(con) if table in FLOAT_SUMS else nullcontext()
-    with threads, _transaction(con):
+    with threads, transaction(con):
         values["clinics"] = clinics  # None: every clinic (the macros then filter nothing)
         if clinics is None:
             run(con, f"aggregates/{table}", values)

@@ -40,7 +40,7 @@ from pipeline import contract, fhir
 from pipeline.intake.checks import (  # noqa: F401  (re-exported: the record of a batch and its files)
     MANIFEST, Batch, BatchFile, check, check_batches, discover, inspect, read_error, settled_fingerprint,
 )
-from pipeline.warehouse import run, scalar, unordered_inserts
+from pipeline.warehouse import run, scalar, transaction, unordered_inserts
 
 log = logging.getLogger("outcomes")
 
@@ -159,17 +159,6 @@ def _replace_earlier(con: duckdb.DuckDBPyConnection, batches: list[Batch], extra
         batch.warnings.append(f"replaces the earlier delivery of export {batch.batch_id}")
 
 
-@contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection):
-    con.execute("begin transaction")
-    try:
-        yield
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-
-
 def _scan(con: duckdb.DuckDBPyConnection, files: list[BatchFile]) -> list[BatchFile]:
     """Read files of one table, format and header into its scan table; returns those that failed."""
     first = files[0]
@@ -243,7 +232,7 @@ def _receive_tables(con: duckdb.DuckDBPyConnection, batches: list[Batch]) -> Non
         for batch in batches:
             batch.loaded = [bf for bf in batch.files.values() if bf.readable]
             _check_rows(batch, batch.loaded)
-        with _transaction(con):
+        with transaction(con):
             _replace_earlier(con, batches)
             for table in contract.TABLES:
                 loaded = [(b, bf) for b in batches if b.accepted for bf in b.loaded if bf.table == table]
@@ -263,7 +252,7 @@ def _receive_fhir(con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
     its resources' record in its own transaction."""
     try:
         batch.loaded = fhir.parse(con, batch)
-        with _transaction(con):
+        with transaction(con):
             if batch.accepted:
                 _replace_earlier(con, [batch], fhir.REPLACE)
                 for bf in batch.loaded:  # each row carries its row number: no order to keep

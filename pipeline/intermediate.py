@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import duckdb
 
 from pipeline import contract
 from pipeline.provenance import recorded_settings
-from pipeline.warehouse import SQL_DIR, count, run, table_exists
+from pipeline.warehouse import SQL_DIR, code_digest, count, run, table_exists, transaction
 
 log = logging.getLogger("outcomes")
 
@@ -60,29 +59,14 @@ def drop_if_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> Non
         con.execute(f'drop table "{schema}"."{name}"')  # identifiers are constants of this package
 
 
-@contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection):
-    """The incremental build and its record commit together, or neither does."""
-    con.execute("begin transaction")
-    try:
-        yield
-    except BaseException:
-        con.execute("rollback")
-        raise
-    con.execute("commit")
-
-
 @lru_cache(maxsize=None)
 def _code_digest() -> str:
     """The text of the episode layer's SQL, its record's, and this module's (which joins them)."""
-    files = sorted((SQL_DIR / "intermediate").rglob("*.sql")) + [SQL_DIR / "audit" / f"{n}.sql" for n in RECORD_SQL]
-    h = hashlib.sha256(Path(__file__).read_bytes())
-    for path in files:
-        h.update(path.relative_to(SQL_DIR).as_posix().encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
+    layer = sorted(p.relative_to(SQL_DIR).with_suffix("").as_posix() for p in (SQL_DIR / "intermediate").rglob("*.sql"))
+    return code_digest(Path(__file__), layer + [f"audit/{n}" for n in RECORD_SQL])
 
 
-def _fingerprint(con: duckdb.DuckDBPyConnection, layer: str, **parts) -> str:
+def layer_fingerprint(con: duckdb.DuckDBPyConnection, layer: str, **parts) -> str:
     """What changes the layer's rows for every clinic at once, as one sha256."""
     parts |= {"layer": layer, "code": _code_digest(), "duckdb": duckdb.__version__,
               "registry": run(con, "audit/registry_digest"), "columns": run(con, "audit/episode_input_columns")}
@@ -90,7 +74,7 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, layer: str, **parts) -> str:
 
 
 def _episode_build(con: duckdb.DuckDBPyConnection, settings: contract.Settings) -> str:
-    return _fingerprint(con, "episodes", settings={n: getattr(settings, n) for n in RECORDED_SETTINGS}, bands=band_params())
+    return layer_fingerprint(con, "episodes", settings={n: getattr(settings, n) for n in RECORDED_SETTINGS}, bands=band_params())
 
 
 def _episode_clinics_to_rebuild(con: duckdb.DuckDBPyConnection, build: str,
@@ -169,7 +153,7 @@ def build_episodes(con: duckdb.DuckDBPyConnection, settings: contract.Settings) 
         log.info("[episodes] every clinic's episodes rebuilt (%d clinics): %s", len(params["clinics"]), why)
     elif clinics:
         params["clinics"] = clinics
-        with _transaction(con):
+        with transaction(con):
             _rebuild_clinic_episodes(con, params)
             _record_episode_build(con, settings, params)
         log.info("[episodes] the episodes of %d clinic(s) rebuilt (their staged rows changed): %s",
@@ -206,7 +190,7 @@ def build_episode_outcomes(con: duckdb.DuckDBPyConnection) -> int:
     run(con, OUTCOME_MACRO)
     recorded = table_exists(con, "audit", "episode_inputs")
     episodes = sorted(b for (b,) in run(con, "audit/episode_inputs_builds")) if recorded else None
-    params = {"build": _fingerprint(con, "outcomes", episodes=episodes)}
+    params = {"build": layer_fingerprint(con, "outcomes", episodes=episodes)}
     clinics, why = _outcome_clinics_to_rebuild(con, params["build"])
     if clinics is None:
         run(con, "audit/episode_outcome_inputs_drop")
@@ -217,7 +201,7 @@ def build_episode_outcomes(con: duckdb.DuckDBPyConnection) -> int:
         log.info("[intermediate] int_episode_outcomes rebuilt for every clinic: %s", why)
     elif clinics:
         params["clinics"] = clinics
-        with _transaction(con):
+        with transaction(con):
             run(con, "intermediate/operations/delete_int_episode_outcomes", params)
             run(con, "intermediate/operations/insert_int_episode_outcomes", params)
             run(con, "audit/episode_outcome_inputs", params)

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import duckdb
 
 from pipeline import contract
-from pipeline.warehouse import frame, run, scalar, unordered_inserts
+from pipeline.warehouse import frame, run, scalar, transaction, unordered_inserts
 
 log = logging.getLogger("outcomes")
 
@@ -30,8 +30,7 @@ def pending_batches(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 def _split(con: duckdb.DuckDBPyConnection, table: str, batch_ids: list[str]) -> tuple[int, int]:
     params = {**contract.rule_params(), "batch_ids": batch_ids}
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         run(con, f"staging/delete_pending_{table}", params)
         run(con, f"quarantine/delete_pending_{table}", params)
         run(con, f"staging/typed_{table}")  # the cleaned and typed rows, as a table macro
@@ -46,10 +45,6 @@ def _split(con: duckdb.DuckDBPyConnection, table: str, batch_ids: list[str]) -> 
                   "checked_at": datetime.now(timezone.utc).replace(tzinfo=None)}
         run(con, "audit/checks_delete_split", record)
         run(con, "audit/checks_insert_split", record)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     log.info("[staging] %s: %d rows staged, %d quarantined from %d batches", table, staged, quarantined, len(batch_ids))
     return staged, quarantined
 

@@ -67,7 +67,7 @@ import duckdb
 from pipeline import contract
 from pipeline.errors import OutcomesError
 from pipeline.staging import SPLIT_SUITE
-from pipeline.warehouse import frame, run
+from pipeline.warehouse import frame, run, transaction
 
 log = logging.getLogger("outcomes")
 
@@ -490,11 +490,6 @@ def _store(con: duckdb.DuckDBPyConnection, outcome: SuiteRun, staged: dict, chec
             rows["details"].append(json.dumps(details))
     params = {**rows, "table_name": outcome.table, "suite": outcome.suite,
               "checked_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)}
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         run(con, "audit/checks_delete_suite", {**params, "batch_ids": outcome.batches})
         run(con, "audit/checks_insert_results", params)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise

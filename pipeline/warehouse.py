@@ -5,7 +5,9 @@ parameters (``$name``), never through string formatting.
 """
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Iterable
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -45,6 +47,28 @@ def sql(name: str) -> str:
     if not path.is_file():
         raise OutcomesError(f"the SQL file {path} is missing from this installation")
     return path.read_text(encoding="utf-8")
+
+
+def code_digest(module: Path, sql_names: Iterable[str]) -> str:
+    """sha256 of a module's source and of SQL files (``sql/<name>.sql``, each with its name): a
+    layer's code, for the fingerprint an incremental build compares (pipeline/intermediate.py,
+    pipeline/agg.py)."""
+    h = hashlib.sha256(Path(module).read_bytes())
+    for name in sql_names:
+        h.update(f"{name}.sql".encode() + b"\0" + (SQL_DIR / f"{name}.sql").read_bytes())
+    return h.hexdigest()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """The statements inside commit together, or none does (rolled back on any exception)."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
 
 
 def _used_params(text: str) -> set[str]:
