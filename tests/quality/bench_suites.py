@@ -46,7 +46,7 @@ def main() -> None:
                       "cpu_s": round(time.process_time() - cpu, 2), "load": round(os.getloadavg()[0], 1)}), flush=True)
     for table in contract.TABLES:
         for n in map(int, args.rows.split(",")):
-            params = {**contract.rule_params(), "batch_ids": batches, "table_name": table, "stride": 1}
+            params = {**contract.rule_params(), "batch_ids": batches, "table_name": table, "stride": 1, "all_batches": True}
             wall = time.perf_counter()
             df = warehouse.frame(con, f"suites/{table}_sample", params).head(n)
             pulled = time.perf_counter() - wall

@@ -154,14 +154,18 @@ def test_results_are_stored_per_batch_and_a_big_intake_is_sampled(tmp_path, wh):
 def test_the_sample_is_deterministic_and_holds_the_edge_rows(tmp_path, wh):
     """Sampled, a range, length, allowed-value or required-value rule broken by any staged row is
     broken by a sampled one: the sample holds each ranged column's extremes, each text column's
-    longest value, one row per code and per pattern of empty columns (sql/suites/*_sample.sql)."""
+    longest value, one row per code and per pattern of empty values of the columns a rule reads
+    for emptiness (sql/suites/*_sample.sql)."""
     for clinic in ("c7a", "c7b", "c7c", "c7d"):
         receive_and_stage(wh, new_batch(tmp_path / f"{clinic}-2026-01", clinic).write())
     staged = wh.execute("select count(*) from staging.sessions").fetchall()[0][0]
-    params = {**contract.rule_params(), "batch_ids": suites.pending_batches(wh, "sessions"), "stride": 1000}
+    params = {**contract.rule_params(), "batch_ids": suites.pending_batches(wh, "sessions"), "stride": 1000,
+              "all_batches": False}
     sample = warehouse.frame(wh, "suites/sessions_sample", params)
     assert len(sample) < staged
     assert warehouse.frame(wh, "suites/sessions_sample", params).equals(sample)  # the same rows every time
+    # every batch given: the same rows without the filter on the batch
+    assert warehouse.frame(wh, "suites/sessions_sample", {**params, "all_batches": True}).equals(sample)
     whole = warehouse.frame(wh, "suites/sessions_sample", {**params, "stride": 1})
     assert len(whole) == staged
     same = lambda a, b: a == b or (pd.isna(a) and pd.isna(b))  # noqa: E731 - an empty column's extremes
@@ -171,7 +175,32 @@ def test_the_sample_is_deterministic_and_holds_the_edge_rows(tmp_path, wh):
         assert same(sample[column].str.len().max(), whole[column].str.len().max())
     for column in ("condition_code", "techniques", "cpt_code", "age_band", "sex", "payer"):
         assert set(sample[column].dropna()) == set(whole[column].dropna())
-    assert set(map(tuple, sample.isna().values)) == set(map(tuple, whole.isna().values))
+    emptiness = ["session_date", "session_day", "session_year"]
+    assert set(map(tuple, sample[emptiness].isna().values)) == set(map(tuple, whole[emptiness].isna().values))
+    # a sample of some of the batches holds only their rows, and their edges
+    some = warehouse.frame(wh, "suites/sessions_sample", {**params, "batch_ids": ["c7b-2026-01"]})
+    assert set(some["_batch_id"]) == {"c7b-2026-01"} and 0 < len(some) <= len(sample)
+
+
+def test_the_samples_sample_every_pattern_of_empty_values_a_rule_can_see():
+    """A sample holds one row per pattern of empty values of the columns named in it (only
+    session_date, session_day, session_year): every other column that a required-value or
+    conditional rule reads is NOT NULL in staging's DDL, so no staged row can break such a rule
+    there. If the contract makes another column required or conditional, this fails until the
+    DDL or the sample's grouping follows."""
+    con = warehouse.connect(":memory:")
+    warehouse.ensure_schema(con)
+    root = Path(__file__).resolve().parents[2] / "sql" / "suites"
+    for table in contract.TABLES:
+        nullable = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'staging' "
+            "and table_name = $t and is_nullable = 'YES'", {"t": table}).fetchall()}
+        read_for_emptiness = {r.kwargs["column"] for r in suites.rules(table, TODAY)
+                              if r.expectation == "ExpectColumnValuesToNotBeNull"}
+        read_for_emptiness |= {r.condition[0] for r in suites.rules(table, TODAY)
+                               if r.condition and r.condition[1] in ("is_null", "is_not_null")}
+        grouped = set(re.findall(r"\(?(\w+) is null", (root / f"{table}_sample.sql").read_text(encoding="utf-8")))
+        assert read_for_emptiness & nullable <= grouped, (table, read_for_emptiness & nullable - grouped)
 
 
 def test_a_rule_broken_by_one_row_is_caught_on_a_sample(tmp_path, wh):
