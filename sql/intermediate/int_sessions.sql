@@ -3,8 +3,10 @@
 -- sessions: days since 1970-01-01 for dated clinics, session_day for Safe Harbor clinics.
 -- A view: it costs nothing to build and is read once per build, by macro_episode_sessions_of.sql
 -- (for the clinics being built).
+-- sessions is read twice (codes, and the select) and not materialized: a materialized copy of
+-- every staged column cost more than the second read (macro_episode_sessions_of.sql).
 create or replace view intermediate.int_sessions as
-with sessions as (
+with sessions as not materialized (
     select * from staging.sessions
 ),
 
